@@ -1,0 +1,465 @@
+/* pktio_afpacket: AF_PACKET port with a TPACKET_V3 RX ring and a TX ring
+ * on one socket.
+ *
+ * RX: the kernel fills blocks of many frames and hands a block over when it
+ * is full or when the block timeout (RX_BLOCK_TIMEOUT_MS) passes, so a
+ * quiet port costs nothing in user space: poll() wakes once per block, and
+ * under load one wake-up brings hundreds of frames. Our own transmissions
+ * are not looped back (PACKET_IGNORE_OUTGOING). The port is promiscuous.
+ * TX: frames are written into ring slots and marked; one send() per burst
+ * kicks the kernel, which sends every marked slot. PACKET_LOSS makes the
+ * kernel skip a malformed slot instead of stopping the ring. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/filter.h>
+#include <linux/if_packet.h>
+#include <net/ethernet.h>
+#include <net/if.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "pktio_impl.h"
+
+#ifndef PACKET_IGNORE_OUTGOING
+#define PACKET_IGNORE_OUTGOING 23
+#endif
+
+#define RX_BLOCK_BYTES (128u * 1024)
+#define RX_BLOCKS 16u
+#define RX_FRAME_BYTES 2048u   /* nominal: V3 packs frames of any size */
+#define RX_BLOCK_MS_DEFAULT 4u /* a partly filled block is handed over */
+#define RX_BLOCK_MS_MAX 1000u
+#define TX_BLOCK_BYTES (64u * 1024)
+#define TX_SLOTS_MIN 256u
+/* Frame data starts this far into a slot (the kernel's tp_hdrlen minus the
+ * sockaddr_ll it does not write on TX). */
+#define TX_DATA_OFF TPACKET_ALIGN(sizeof(struct tpacket3_hdr))
+
+struct afp {
+    struct pktio base;
+    uint8_t *map;
+    size_t map_len;
+    unsigned block_ms; /* RX block timeout */
+    /* RX ring */
+    uint8_t *rx;
+    unsigned rx_cur;             /* block being read */
+    unsigned rx_rel;             /* first block not yet given back */
+    unsigned rx_held;            /* blocks read, not yet given back */
+    bool rx_open;                /* rx_cur is ours and partly read */
+    unsigned rx_left;            /* frames left in rx_cur */
+    struct tpacket3_hdr *rx_pkt; /* next frame in rx_cur */
+    /* TX ring */
+    uint8_t *tx;
+    unsigned tx_frame_bytes, tx_per_block, tx_slots, tx_head;
+    uint32_t tx_cap;     /* largest frame the device takes, bytes */
+    unsigned tx_pending; /* committed since the last kick */
+};
+
+static uint32_t load_status(const volatile uint32_t *p)
+{
+    return __atomic_load_n(p, __ATOMIC_ACQUIRE);
+}
+
+static void store_status(volatile uint32_t *p, uint32_t v)
+{
+    __atomic_store_n(p, v, __ATOMIC_RELEASE);
+}
+
+static struct tpacket_block_desc *rx_block(const struct afp *a, unsigned i)
+{
+    return (struct tpacket_block_desc *)(void *)(a->rx +
+                                                 (size_t)i * RX_BLOCK_BYTES);
+}
+
+static struct tpacket3_hdr *tx_slot(const struct afp *a, unsigned i)
+{
+    size_t off = (size_t)(i / a->tx_per_block) * TX_BLOCK_BYTES +
+                 (size_t)(i % a->tx_per_block) * a->tx_frame_bytes;
+
+    return (struct tpacket3_hdr *)(void *)(a->tx + off);
+}
+
+static int setopt(int fd, int level, int name, const void *val, socklen_t len,
+                  const char *what, const char *ifname)
+{
+    if (setsockopt(fd, level, name, val, len) < 0) {
+        log_err("%s: %s: %s", ifname, what, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+static int if_info(struct afp *a, int *ifindex)
+{
+    struct ifreq ifr;
+
+    memset(&ifr, 0, sizeof(ifr));
+    snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", a->base.name);
+    if (ioctl(a->base.fd, SIOCGIFINDEX, &ifr) < 0) {
+        log_err("%s: no such interface: %s", a->base.name, strerror(errno));
+        return -1;
+    }
+    *ifindex = ifr.ifr_ifindex;
+    if (ioctl(a->base.fd, SIOCGIFMTU, &ifr) < 0) {
+        log_err("%s: SIOCGIFMTU: %s", a->base.name, strerror(errno));
+        return -1;
+    }
+    a->base.mtu = ifr.ifr_mtu;
+    if (ioctl(a->base.fd, SIOCGIFHWADDR, &ifr) < 0) {
+        log_err("%s: SIOCGIFHWADDR: %s", a->base.name, strerror(errno));
+        return -1;
+    }
+    memcpy(a->base.mac, ifr.ifr_hwaddr.sa_data, 6);
+    return 0;
+}
+
+/* Sets up both rings and maps them: RX blocks first, then TX blocks. */
+static int setup_rings(struct afp *a)
+{
+    struct tpacket_req3 rx = {0}, tx = {0};
+    const char *n = a->base.name;
+    int fd = a->base.fd, sndbuf;
+
+    rx.tp_block_size = RX_BLOCK_BYTES;
+    rx.tp_block_nr = RX_BLOCKS;
+    rx.tp_frame_size = RX_FRAME_BYTES;
+    rx.tp_frame_nr = RX_BLOCKS * (RX_BLOCK_BYTES / RX_FRAME_BYTES);
+    rx.tp_retire_blk_tov = a->block_ms;
+    rx.tp_feature_req_word = TP_FT_REQ_FILL_RXHASH;
+
+    /* A slot holds the largest frame the device sends (one VLAN tag
+     * included), rounded to the ring's alignment. */
+    a->tx_cap = (uint32_t)a->base.mtu + ETH_HLEN + 4;
+    if (a->tx_cap > PKTIO_MAX_FRAME + 4)
+        a->tx_cap = PKTIO_MAX_FRAME + 4;
+    a->tx_frame_bytes = TPACKET_ALIGN(TX_DATA_OFF + a->tx_cap);
+    a->tx_per_block = TX_BLOCK_BYTES / a->tx_frame_bytes;
+    tx.tp_block_size = TX_BLOCK_BYTES;
+    tx.tp_frame_size = a->tx_frame_bytes;
+    tx.tp_block_nr = (TX_SLOTS_MIN + a->tx_per_block - 1) / a->tx_per_block;
+    tx.tp_frame_nr = tx.tp_block_nr * a->tx_per_block;
+    a->tx_slots = tx.tp_frame_nr;
+
+    if (setopt(fd, SOL_PACKET, PACKET_RX_RING, &rx, sizeof(rx), "RX ring", n) <
+            0 ||
+        setopt(fd, SOL_PACKET, PACKET_TX_RING, &tx, sizeof(tx), "TX ring", n) <
+            0)
+        return -1;
+    /* Let the whole TX ring be in flight at once: otherwise the kernel
+     * leaves slots pending when the socket's send buffer is used up. */
+    sndbuf = (int)((size_t)a->tx_slots * (a->tx_frame_bytes + 512));
+    if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf, sizeof(sndbuf)) < 0)
+        (void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
+    a->map_len = (size_t)RX_BLOCKS * RX_BLOCK_BYTES +
+                 (size_t)tx.tp_block_nr * TX_BLOCK_BYTES;
+    a->map = mmap(NULL, a->map_len, PROT_READ | PROT_WRITE,
+                  MAP_SHARED | MAP_POPULATE, fd, 0);
+    if (a->map == MAP_FAILED) {
+        a->map = NULL;
+        log_err("%s: mmap of %zu bytes of rings: %s", n, a->map_len,
+                strerror(errno));
+        return -1;
+    }
+    a->rx = a->map;
+    a->tx = a->map + (size_t)RX_BLOCKS * RX_BLOCK_BYTES;
+    return 0;
+}
+
+static void afp_close(struct pktio *p)
+{
+    struct afp *a = (struct afp *)p;
+
+    if (a->map != NULL)
+        munmap(a->map, a->map_len);
+    if (p->fd >= 0)
+        close(p->fd);
+    free(a);
+}
+
+/* Parses "IFNAME[,block_ms=N]" into 'a'. */
+static int parse_arg(struct afp *a, const char *arg)
+{
+    const char *comma = strchr(arg, ',');
+    size_t len = comma != NULL ? (size_t)(comma - arg) : strlen(arg);
+
+    a->block_ms = RX_BLOCK_MS_DEFAULT;
+    if (len == 0 || len >= IF_NAMESIZE) {
+        log_err("bad interface name in 'afpacket:%s'", arg);
+        return -1;
+    }
+    memcpy(a->base.name, arg, len);
+    a->base.name[len] = '\0';
+    while (comma != NULL) {
+        const char *opt = comma + 1;
+        char *end = NULL;
+        unsigned long v;
+
+        comma = strchr(opt, ',');
+        if (strncmp(opt, "block_ms=", 9) != 0) {
+            log_err("unknown option in 'afpacket:%s' (block_ms=N)", arg);
+            return -1;
+        }
+        errno = 0;
+        v = strtoul(opt + 9, &end, 10);
+        if (errno != 0 || end == opt + 9 || (*end != '\0' && *end != ',') ||
+            v < 1 || v > RX_BLOCK_MS_MAX) {
+            log_err("bad block_ms in 'afpacket:%s': 1..%u milliseconds", arg,
+                    RX_BLOCK_MS_MAX);
+            return -1;
+        }
+        a->block_ms = (unsigned)v;
+    }
+    return 0;
+}
+
+static struct pktio *afp_open(const char *arg, const struct sock_filter *insns,
+                              unsigned n_insns)
+{
+    struct afp *a = NULL;
+    struct sockaddr_ll sll = {0};
+    struct packet_mreq mr = {0};
+    int one = 1, version = TPACKET_V3, ifindex = 0;
+    const char *ifname;
+
+    a = calloc(1, sizeof(*a));
+    if (a == NULL) {
+        log_err("out of memory");
+        return NULL;
+    }
+    a->base.ops = &pktio_afpacket_ops;
+    a->base.fd = -1;
+    if (parse_arg(a, arg) < 0)
+        goto fail;
+    ifname = a->base.name;
+    /* Protocol 0: the socket receives nothing until bind(), which comes
+     * after the filter and the rings are in place. */
+    a->base.fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+    if (a->base.fd < 0) {
+        log_err("%s: AF_PACKET socket: %s", ifname, strerror(errno));
+        goto fail;
+    }
+    if (if_info(a, &ifindex) < 0)
+        goto fail;
+    if (setopt(a->base.fd, SOL_PACKET, PACKET_VERSION, &version,
+               sizeof(version), "TPACKET_V3", ifname) < 0 ||
+        setopt(a->base.fd, SOL_PACKET, PACKET_LOSS, &one, sizeof(one),
+               "PACKET_LOSS", ifname) < 0 ||
+        setopt(a->base.fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one,
+               sizeof(one), "PACKET_IGNORE_OUTGOING", ifname) < 0)
+        goto fail;
+    if (n_insns > 0) {
+        struct sock_fprog prog = {
+            .len = (unsigned short)n_insns,
+            .filter = (struct sock_filter *)(uintptr_t)insns,
+        };
+        if (n_insns > BPF_MAXINSNS ||
+            setopt(a->base.fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog,
+                   sizeof(prog), "BPF filter", ifname) < 0)
+            goto fail;
+    }
+    if (setup_rings(a) < 0)
+        goto fail;
+    sll.sll_family = AF_PACKET;
+    sll.sll_protocol = htons(ETH_P_ALL);
+    sll.sll_ifindex = ifindex;
+    if (bind(a->base.fd, (struct sockaddr *)&sll, sizeof(sll)) < 0) {
+        log_err("%s: bind: %s", ifname, strerror(errno));
+        goto fail;
+    }
+    mr.mr_ifindex = ifindex;
+    mr.mr_type = PACKET_MR_PROMISC;
+    if (setopt(a->base.fd, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &mr, sizeof(mr),
+               "promiscuous mode", ifname) < 0)
+        goto fail;
+    log_debug("%s: afpacket port up: mtu %d, RX %u x %u KiB blocks (%u ms), "
+              "TX %u slots of %u bytes",
+              ifname, a->base.mtu, RX_BLOCKS, RX_BLOCK_BYTES / 1024,
+              a->block_ms, a->tx_slots, a->tx_frame_bytes);
+    return &a->base;
+fail:
+    afp_close(&a->base);
+    return NULL;
+}
+
+/* Reads the kernel's drop counter (which resets on reading). */
+static void read_drops(struct afp *a)
+{
+    struct tpacket_stats_v3 ks = {0};
+    socklen_t len = sizeof(ks);
+
+    if (getsockopt(a->base.fd, SOL_PACKET, PACKET_STATISTICS, &ks, &len) == 0)
+        a->base.st.rx_dropped += ks.tp_drops;
+}
+
+/* Puts back a VLAN tag the kernel moved out of the frame into the header:
+ * the 4 bytes before the frame belong to the sockaddr_ll we do not use. */
+static void reinsert_vlan(const struct tpacket3_hdr *h, struct pktio_pkt *pkt)
+{
+    uint16_t tpid = ETH_P_8021Q, tci = (uint16_t)h->hv1.tp_vlan_tci;
+    uint8_t *d;
+
+    if (h->tp_mac < TX_DATA_OFF + 4 || pkt->len < 12)
+        return;
+    if (h->tp_status & TP_STATUS_VLAN_TPID_VALID)
+        tpid = (uint16_t)h->hv1.tp_vlan_tpid;
+    d = pkt->data - 4;
+    memmove(d, pkt->data, 12);
+    d[12] = (uint8_t)(tpid >> 8);
+    d[13] = (uint8_t)tpid;
+    d[14] = (uint8_t)(tci >> 8);
+    d[15] = (uint8_t)tci;
+    pkt->data = d;
+    pkt->len += 4;
+}
+
+static void rx_next_block(struct afp *a)
+{
+    a->rx_open = false;
+    a->rx_cur = (a->rx_cur + 1) % RX_BLOCKS;
+    a->rx_held++;
+}
+
+static int afp_recv(struct pktio *p, struct pktio_pkt *pkts, int max)
+{
+    struct afp *a = (struct afp *)p;
+    int n = 0;
+
+    while (n < max) {
+        struct tpacket3_hdr *h;
+        struct pktio_pkt *pkt = &pkts[n];
+
+        if (!a->rx_open) {
+            struct tpacket_block_desc *bd = rx_block(a, a->rx_cur);
+
+            /* Every block read but not given back yet: do not wrap. */
+            if (a->rx_held == RX_BLOCKS)
+                break;
+            if (!(load_status(&bd->hdr.bh1.block_status) & TP_STATUS_USER))
+                break;
+            a->rx_open = true;
+            a->rx_left = bd->hdr.bh1.num_pkts;
+            a->rx_pkt =
+                (struct tpacket3_hdr *)(void *)((uint8_t *)bd +
+                                                bd->hdr.bh1
+                                                    .offset_to_first_pkt);
+            if (a->rx_left == 0) {
+                rx_next_block(a);
+                continue;
+            }
+        }
+        h = a->rx_pkt;
+        if (--a->rx_left == 0)
+            rx_next_block(a);
+        else
+            a->rx_pkt = (struct tpacket3_hdr *)(void *)((uint8_t *)h +
+                                                        h->tp_next_offset);
+        if (h->tp_status & TP_STATUS_LOSING)
+            read_drops(a);
+        if (h->tp_snaplen < h->tp_len || h->tp_snaplen > PKTIO_MAX_FRAME) {
+            p->st.rx_oversize++;
+            continue;
+        }
+        pkt->data = (uint8_t *)h + h->tp_mac;
+        pkt->len = h->tp_snaplen;
+        pkt->ts_ns = (uint64_t)h->tp_sec * 1000000000u + h->tp_nsec;
+        if (h->tp_status & TP_STATUS_VLAN_VALID)
+            reinsert_vlan(h, pkt);
+        if (h->tp_status & TP_STATUS_CSUMNOTREADY)
+            (void)pktio_csum_fill(pkt->data, pkt->len);
+        n++;
+    }
+    return n;
+}
+
+static void afp_release(struct pktio *p)
+{
+    struct afp *a = (struct afp *)p;
+
+    /* The blocks from rx_rel on that were read to the end; a block still
+     * open keeps its unread frames (and those already returned stay valid
+     * a little longer than promised, which is harmless). */
+    while (a->rx_held > 0) {
+        store_status(&rx_block(a, a->rx_rel)->hdr.bh1.block_status,
+                     TP_STATUS_KERNEL);
+        a->rx_rel = (a->rx_rel + 1) % RX_BLOCKS;
+        a->rx_held--;
+    }
+}
+
+static int afp_tx_flush(struct pktio *p)
+{
+    struct afp *a = (struct afp *)p;
+
+    if (a->tx_pending == 0)
+        return 0;
+    a->tx_pending = 0;
+    if (send(p->fd, NULL, 0, MSG_DONTWAIT) < 0 && errno != EAGAIN &&
+        errno != ENOBUFS && errno != EINTR) {
+        log_warn_rl("%s: TX ring kick: %s", p->name, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+static uint8_t *afp_tx_alloc(struct pktio *p, uint32_t *cap)
+{
+    struct afp *a = (struct afp *)p;
+    struct tpacket3_hdr *h = tx_slot(a, a->tx_head);
+    uint32_t st = load_status(&h->tp_status);
+
+    if (st != TP_STATUS_AVAILABLE && a->tx_pending > 0) {
+        afp_tx_flush(p); /* full of our own unsent frames: send them */
+        st = load_status(&h->tp_status);
+    }
+    if (st == TP_STATUS_WRONG_FORMAT) {
+        /* Only without PACKET_LOSS; reuse the slot all the same. */
+        store_status(&h->tp_status, TP_STATUS_AVAILABLE);
+        st = TP_STATUS_AVAILABLE;
+    }
+    if (st != TP_STATUS_AVAILABLE)
+        return NULL;
+    *cap = a->tx_cap;
+    return (uint8_t *)h + TX_DATA_OFF;
+}
+
+static void afp_tx_commit(struct pktio *p, uint32_t len)
+{
+    struct afp *a = (struct afp *)p;
+    struct tpacket3_hdr *h = tx_slot(a, a->tx_head);
+
+    h->tp_len = len;
+    h->tp_snaplen = len;
+    h->tp_next_offset = 0;
+    store_status(&h->tp_status, TP_STATUS_SEND_REQUEST);
+    a->tx_head = (a->tx_head + 1) % a->tx_slots;
+    a->tx_pending++;
+}
+
+static int afp_error(struct pktio *p)
+{
+    int err = 0;
+    socklen_t len = sizeof(err);
+
+    if (getsockopt(p->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+        return errno;
+    return err;
+}
+
+const struct pktio_ops pktio_afpacket_ops = {
+    .name = "afpacket",
+    .open = afp_open,
+    .close = afp_close,
+    .recv = afp_recv,
+    .release = afp_release,
+    .tx_alloc = afp_tx_alloc,
+    .tx_commit = afp_tx_commit,
+    .tx_flush = afp_tx_flush,
+    .error = afp_error,
+};
