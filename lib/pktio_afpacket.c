@@ -8,8 +8,19 @@
  * are not looped back (PACKET_IGNORE_OUTGOING). The port is promiscuous.
  * TX: frames are written into ring slots and marked; one send() per burst
  * kicks the kernel, which sends every marked slot. PACKET_LOSS makes the
- * kernel skip a malformed slot instead of stopping the ring. */
+ * kernel skip a malformed slot instead of stopping the ring.
+ *
+ * Option stack=drop: the port's frames are this process's alone (a fast
+ * path's ports), so the kernel's own copy of each received frame is
+ * dropped as soon as the ring has its copy, by a two-instruction tc program
+ * on the interface's ingress (tcx, attached through a BPF link: it goes
+ * when the port closes or the process dies). Without it, a frame addressed
+ * to the interface's MAC goes on through the kernel's IP stack, which
+ * routes it, finds no route and drops it: ~250 ns of the sender's CPU per
+ * frame on veth (docs/bench-fastpath.md). AF_PACKET taps run before tc
+ * ingress in the receive path, so the ring still sees every frame. */
 #include <arpa/inet.h>
+#include <bpf/bpf.h>
 #include <errno.h>
 #include <linux/filter.h>
 #include <linux/if_packet.h>
@@ -31,6 +42,10 @@
 #define PACKET_IGNORE_OUTGOING 23
 #endif
 
+/* <linux/bpf.h> of Linux >= 6.6; Debian 12's headers predate tcx. */
+#define TCX_INGRESS_ATTACH 46 /* BPF_TCX_INGRESS */
+#define TCX_DROP 2            /* TCX_DROP, = TC_ACT_SHOT */
+
 #define RX_BLOCK_BYTES (128u * 1024)
 #define RX_BLOCKS 16u
 #define RX_FRAME_BYTES 2048u   /* nominal: V3 packs frames of any size */
@@ -47,6 +62,8 @@ struct afp {
     uint8_t *map;
     size_t map_len;
     unsigned block_ms; /* RX block timeout */
+    bool stack_drop;   /* option stack=drop */
+    int tcx_prog_fd, tcx_link_fd;
     /* RX ring */
     uint8_t *rx;
     unsigned rx_cur;             /* block being read */
@@ -178,12 +195,16 @@ static void afp_close(struct pktio *p)
 
     if (a->map != NULL)
         munmap(a->map, a->map_len);
+    if (a->tcx_link_fd >= 0)
+        close(a->tcx_link_fd);
+    if (a->tcx_prog_fd >= 0)
+        close(a->tcx_prog_fd);
     if (p->fd >= 0)
         close(p->fd);
     free(a);
 }
 
-/* Parses "IFNAME[,block_ms=N]" into 'a'. */
+/* Parses "IFNAME[,block_ms=N][,stack=drop|keep]" into 'a'. */
 static int parse_arg(struct afp *a, const char *arg)
 {
     const char *comma = strchr(arg, ',');
@@ -202,8 +223,19 @@ static int parse_arg(struct afp *a, const char *arg)
         unsigned long v;
 
         comma = strchr(opt, ',');
+        len = comma != NULL ? (size_t)(comma - opt) : strlen(opt);
+        if (len == 10 && strncmp(opt, "stack=drop", 10) == 0) {
+            a->stack_drop = true;
+            continue;
+        }
+        if (len == 10 && strncmp(opt, "stack=keep", 10) == 0) {
+            a->stack_drop = false;
+            continue;
+        }
         if (strncmp(opt, "block_ms=", 9) != 0) {
-            log_err("unknown option in 'afpacket:%s' (block_ms=N)", arg);
+            log_err("unknown option in 'afpacket:%s' (block_ms=N, "
+                    "stack=drop|keep)",
+                    arg);
             return -1;
         }
         errno = 0;
@@ -217,6 +249,39 @@ static int parse_arg(struct afp *a, const char *arg)
         a->block_ms = (unsigned)v;
     }
     return 0;
+}
+
+/* stack=drop: "return TCX_DROP" on the interface's tc ingress. Only an
+ * optimisation: where the kernel refuses it, the port works as without it
+ * (logged). */
+static void drop_stack_copy(struct afp *a, int ifindex)
+{
+    const struct bpf_insn insns[] = {
+        {.code = BPF_ALU64 | BPF_MOV | BPF_K,
+         .dst_reg = BPF_REG_0,
+         .imm = TCX_DROP},
+        {.code = BPF_JMP | BPF_EXIT},
+    };
+
+    a->tcx_prog_fd = bpf_prog_load(BPF_PROG_TYPE_SCHED_CLS, "pktio_own", "GPL",
+                                   insns, sizeof(insns) / sizeof(insns[0]),
+                                   NULL);
+    if (a->tcx_prog_fd < 0) {
+        log_warn("%s: stack=drop: loading the tc program: %s; the kernel "
+                 "stack keeps its copy of every frame",
+                 a->base.name, strerror(errno));
+        return;
+    }
+    a->tcx_link_fd = bpf_link_create(a->tcx_prog_fd, ifindex,
+                                     (enum bpf_attach_type)TCX_INGRESS_ATTACH,
+                                     NULL);
+    if (a->tcx_link_fd < 0) {
+        log_warn("%s: stack=drop: attaching to tc ingress (tcx, Linux >= "
+                 "6.6): %s; the kernel stack keeps its copy of every frame",
+                 a->base.name, strerror(errno));
+        close(a->tcx_prog_fd);
+        a->tcx_prog_fd = -1;
+    }
 }
 
 static struct pktio *afp_open(const char *arg, const struct sock_filter *insns,
@@ -235,6 +300,7 @@ static struct pktio *afp_open(const char *arg, const struct sock_filter *insns,
     }
     a->base.ops = &pktio_afpacket_ops;
     a->base.fd = -1;
+    a->tcx_prog_fd = a->tcx_link_fd = -1;
     if (parse_arg(a, arg) < 0)
         goto fail;
     ifname = a->base.name;
@@ -278,10 +344,13 @@ static struct pktio *afp_open(const char *arg, const struct sock_filter *insns,
     if (setopt(a->base.fd, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &mr, sizeof(mr),
                "promiscuous mode", ifname) < 0)
         goto fail;
+    if (a->stack_drop)
+        drop_stack_copy(a, ifindex);
     log_debug("%s: afpacket port up: mtu %d, RX %u x %u KiB blocks (%u ms), "
-              "TX %u slots of %u bytes",
+              "TX %u slots of %u bytes%s",
               ifname, a->base.mtu, RX_BLOCKS, RX_BLOCK_BYTES / 1024,
-              a->block_ms, a->tx_slots, a->tx_frame_bytes);
+              a->block_ms, a->tx_slots, a->tx_frame_bytes,
+              a->tcx_link_fd >= 0 ? ", kernel stack's copy dropped" : "");
     return &a->base;
 fail:
     afp_close(&a->base);

@@ -65,8 +65,9 @@ static void usage(FILE *f)
         "                [--param KEY=VALUE...] [--user NAME] [--log FILE]\n"
         "                [--log-level err|warn|info|debug] [--control-fd FD]\n"
         "                [--check]\n"
-        "  PORT: an interface name (AF_PACKET) or a pktio spec such as\n"
-        "        afpacket:l1 or pcap:IN.pcap,OUT.pcap\n"
+        "  PORT: an interface name (AF_PACKET; the kernel stack's copy of\n"
+        "        its frames is dropped: afpacket:NAME,stack=drop) or a pktio\n"
+        "        spec such as afxdp:l1, shm:PATH,side=a or pcap:IN,OUT\n"
         "  --module-file: a module built against vnode_module.h (loaded\n"
         "        with dlopen after dropping privileges)\n"
         "  --user: who to run as once the ports are open (default nobody)\n"
@@ -408,7 +409,7 @@ int main(int argc, char **argv)
     uint8_t macs[VNODE_MAX_PORTS][6];
     const struct vnode_module *mod;
     struct fastpath fp = {.o = &o, .ports = ports};
-    char spec[IF_NAMESIZE + 16], *err = NULL;
+    char spec[IF_NAMESIZE + 32], *err = NULL;
     int level, rc = 1, file_fd = -1;
 
     if (parse_options(argc, argv, &o) < 0) {
@@ -433,7 +434,8 @@ int main(int argc, char **argv)
     for (int i = 0; i < o.n_ports; i++) {
         const char *s = o.ports[i];
         if (strchr(s, ':') == NULL) {
-            snprintf(spec, sizeof(spec), "afpacket:%s", s);
+            /* A sliver's ports are the fast path's alone. */
+            snprintf(spec, sizeof(spec), "afpacket:%s,stack=drop", s);
             s = spec;
         }
         if ((ports[i] = pktio_open(s)) == NULL) {

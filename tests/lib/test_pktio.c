@@ -463,6 +463,57 @@ static void send_kernel_udp(void)
     close(fd);
 }
 
+/* Ip InReceives of this network namespace (/proc/net/snmp). */
+static uint64_t ip_in_receives(void)
+{
+    char line[1024];
+    unsigned long long v = 0;
+    int seen = 0;
+    FILE *f = fopen("/proc/net/snmp", "r");
+
+    CHECK(f != NULL);
+    while (fgets(line, sizeof(line), f) != NULL) {
+        /* The second "Ip:" line holds the values: Forwarding DefaultTTL
+         * InReceives ... */
+        if (strncmp(line, "Ip:", 3) == 0 && ++seen == 2)
+            CHECK(sscanf(line, "Ip: %*u %*u %llu", &v) == 1);
+    }
+    fclose(f);
+    CHECK(seen == 2);
+    return v;
+}
+
+/* stack=drop: the ring gets every frame, the kernel's IP stack none, and
+ * only while the port is open. 'b' is open on vb with stack=keep. */
+static void stack_drop_body(struct pktio *a, struct pktio *b)
+{
+    uint64_t in0;
+
+    /* Frames to vb's own MAC: the kernel's IP stack takes them in. */
+    CHECK(sh("ip link set vb address 02:00:00:00:00:02") == 0);
+    in0 = ip_in_receives();
+    send_n(a, 100, 60, 0xf1);
+    CHECK(recv_all(b, 100, 2000, 0xf1, 60, NULL) == 100);
+    CHECK(ip_in_receives() - in0 >= 100);
+    pktio_close(b);
+
+    b = pktio_open("afpacket:vb,block_ms=2,stack=drop");
+    CHECK(b != NULL);
+    in0 = ip_in_receives();
+    send_n(a, 100, 60, 0xf2);
+    CHECK(recv_all(b, 100, 2000, 0xf2, 60, NULL) == 100);
+    CHECK(ip_in_receives() == in0);
+    pktio_close(b);
+
+    /* The drop went with the port. */
+    in0 = ip_in_receives();
+    send_n(a, 100, 60, 0xf3);
+    for (int i = 0; i < 100 && ip_in_receives() - in0 < 100; i++)
+        usleep(10000);
+    CHECK(ip_in_receives() - in0 >= 100);
+    CHECK(pktio_open("afpacket:vb,stack=maybe") == NULL);
+}
+
 static void afpacket_body(void)
 {
     struct pktio *a, *b;
@@ -549,8 +600,8 @@ static void afpacket_body(void)
     CHECK(recv_all(b, 1, 1000, 0xe1, 14 + 20 + 8 + 57, got) == 1);
     CHECK(l4_ok(got, 14, 0));
 
+    stack_drop_body(a, b); /* closes b */
     pktio_close(a);
-    pktio_close(b);
     (void)sh("ip link del va");
 }
 
@@ -652,34 +703,41 @@ static void burst(struct pktio *from, struct pktio *to, int n, uint32_t len,
  * the port: either way nothing may stay attached. */
 static void close_unprivileged_or_killed(const char *spec, bool kill_it)
 {
-    int fds[2], status = 0;
+    int up[2], go[2], status = 0;
     char c = 0;
     pid_t pid;
 
-    CHECK(pipe(fds) == 0);
+    CHECK(pipe(up) == 0 && pipe(go) == 0);
     pid = fork();
     CHECK(pid >= 0);
     if (pid == 0) {
         struct pktio *p = pktio_open(spec);
 
-        close(fds[0]);
+        close(up[0]);
+        close(go[1]);
         if (p == NULL)
             _exit(2);
         if (setgroups(0, NULL) < 0 || setgid(65534) < 0 || setuid(65534) < 0)
             _exit(3);
-        CHECK(write(fds[1], "x", 1) == 1);
-        if (kill_it)
-            pause();
+        CHECK(write(up[1], "x", 1) == 1);
+        /* Holds the port until the parent has seen it attached (and is
+         * killed here in the SIGKILL case). */
+        if (read(go[0], &c, 1) != 1 || kill_it)
+            _exit(4);
         pktio_close(p);
         _exit(0);
     }
-    close(fds[1]);
-    CHECK(read(fds[0], &c, 1) == 1);
-    close(fds[0]);
+    close(up[1]);
+    close(go[0]);
+    CHECK(read(up[0], &c, 1) == 1);
+    close(up[0]);
     CHECK(xdp_prog("vb", NULL) != 0);
     if (kill_it)
         CHECK(kill(pid, SIGKILL) == 0);
+    else
+        CHECK(write(go[1], "x", 1) == 1);
     CHECK(waitpid(pid, &status, 0) == pid);
+    close(go[1]);
     if (kill_it)
         CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
     else
