@@ -1,6 +1,6 @@
 /* pktio: the generic layer over the backends (pktio_afpacket.c,
- * pktio_afxdp.c, pktio_pcap.c): spec parsing (and "auto:", which picks a
- * backend), counters, poll, checksum completion. */
+ * pktio_afxdp.c, pktio_pcap.c, pktio_shm.c): spec parsing (and "auto:", which
+ * picks a backend), counters, poll, checksum completion. */
 #include "pktio.h"
 
 #include <errno.h>
@@ -15,6 +15,7 @@ static const struct pktio_ops *const backends[] = {
     &pktio_afpacket_ops,
     &pktio_afxdp_ops,
     &pktio_pcap_ops,
+    &pktio_shm_ops,
 };
 
 /* "auto:IFNAME": AF_XDP if the kernel and the interface take it (and no
@@ -52,7 +53,7 @@ struct pktio *pktio_open_filter(const char *spec,
 
     if (colon == NULL) {
         log_err("bad port spec '%s': use afpacket:IFNAME, afxdp:IFNAME, "
-                "auto:IFNAME or pcap:IN,OUT",
+                "auto:IFNAME, pcap:IN,OUT or shm:PATH,side=a|b",
                 spec != NULL ? spec : "(null)");
         return NULL;
     }
@@ -66,7 +67,7 @@ struct pktio *pktio_open_filter(const char *spec,
             return ops->open(colon + 1, insns, n_insns);
     }
     log_err("bad port spec '%s': unknown backend (afpacket, afxdp, auto, "
-            "pcap)",
+            "pcap, shm)",
             spec);
     return NULL;
 }
@@ -152,6 +153,11 @@ int pktio_send(struct pktio *p, const struct pktio_pkt *pkts, int n)
     return sent;
 }
 
+int pktio_arm(struct pktio *p)
+{
+    return p->ops->arm != NULL ? p->ops->arm(p) : 0;
+}
+
 int pktio_wait(struct pktio *const *ports, int n, int timeout_ms)
 {
     struct pollfd fds[64];
@@ -163,7 +169,8 @@ int pktio_wait(struct pktio *const *ports, int n, int timeout_ms)
         return -1;
     }
     for (int i = 0; i < n; i++) {
-        if (ports[i]->fd < 0) {
+        /* No descriptor (pcap), or input already waiting (shm). */
+        if (ports[i]->fd < 0 || pktio_arm(ports[i]) > 0) {
             always++;
             continue;
         }

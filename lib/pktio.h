@@ -1,11 +1,16 @@
 /* pktio: batched packet I/O on one port, with backends behind one small
  * interface (open a port, receive a burst, send a burst, release):
- *   "afpacket:IFNAME[,block_ms=N]"  AF_PACKET with TPACKET_V3 mmap RX and
- *                      TX rings (default; no per-packet system call). The
- *                      kernel hands over a partly filled RX block after
- *                      block_ms (default 4): the latency of a lone frame.
- *                      Each open port costs a kernel timer firing every
- *                      block_ms even when idle (about 16 us each here).
+ *   "afpacket:IFNAME[,block_ms=N][,stack=drop]"  AF_PACKET with TPACKET_V3
+ *                      mmap RX and TX rings (default; no per-packet system
+ *                      call). The kernel hands over a partly filled RX
+ *                      block after block_ms (default 4): the latency of a
+ *                      lone frame. Each open port costs a kernel timer
+ *                      firing every block_ms even when idle (about 16 us
+ *                      each here). stack=drop: the port's frames are ours
+ *                      alone, the kernel stack's own copy of each is
+ *                      dropped after the ring took it (a tcx program, gone
+ *                      with the port; where the kernel refuses it, logged
+ *                      and ignored).
  *   "afxdp:IFNAME[,mode=skb|native]"  AF_XDP in copy mode on queue 0,
  *                      with XDP in generic (skb, default) or driver
  *                      (native) mode; no block timeout, and faster. It
@@ -22,6 +27,16 @@
  *                      filter is given), else afpacket (logged at info).
  *   "pcap:IN.pcap,OUT.pcap"  reads frames from a savefile, writes sent
  *                      frames to another (tests; either side may be empty)
+ *   "shm:PATH,side=a|b"  one end of a shared-memory link between two
+ *                      processes on one host (made by pktio_shm_create()):
+ *                      side a sends on ring a->b and receives on b->a,
+ *                      side b the reverse. Frames are received in place
+ *                      and copied once when sent; no system call per
+ *                      burst while both sides are busy. A loop should
+ *                      call pktio_arm() before it blocks on pktio_fd()
+ *                      (pktio_wait() does). A full ring drops (nothing
+ *                      waits for room). No filter; one opener per side;
+ *                      a side that reopens resumes where it was.
  * Received packets point into the backend's memory and stay valid until
  * pktio_release() for that burst. A process blocks in pktio_wait() (poll)
  * when idle: nothing busy-polls.
@@ -92,8 +107,19 @@ void pktio_tx_commit(struct pktio *p, uint32_t len);
 int pktio_tx_flush(struct pktio *p);
 
 /* Blocks until one of 'ports' has input or 'timeout_ms' passes. Returns the
- * number of ready ports, 0 on timeout, -1 on error (EINTR is 0). */
+ * number of ready ports, 0 on timeout, -1 on error (EINTR is 0). Calls
+ * pktio_arm() on every port first. */
 int pktio_wait(struct pktio *const *ports, int n, int timeout_ms);
+
+/* To be called right before blocking in poll() on pktio_fd(p): a backend
+ * that wakes its peer only on request (shm) asks for a wakeup here.
+ * Returns 1 if input is already waiting (then do not block: poll with a
+ * zero timeout or receive at once), 0 if blocking is safe; call nothing
+ * else on the port between this and poll(). Backends
+ * without the need (afpacket, afxdp, pcap) return 0. A shm port whose
+ * owner never calls it still works, at the cost of one read() on the
+ * next pktio_recv() after each empty one. */
+int pktio_arm(struct pktio *p);
 
 /* Returns and clears the port's pending error: an errno value such as
  * ENETDOWN after its interface went down (it resumes by itself when the
@@ -103,12 +129,32 @@ int pktio_wait(struct pktio *const *ports, int n, int timeout_ms);
 int pktio_error(struct pktio *p);
 
 void pktio_get_stats(const struct pktio *p, struct pktio_stats *st);
-/* Interface name ("" for pcap). */
+/* Interface name ("" for pcap; shm: the file's name and side, "link:a",
+ * cut to 15 characters). */
 const char *pktio_name(const struct pktio *p);
-/* The port's MTU in bytes (largest L3 packet; pcap: 9000). */
+/* The port's MTU in bytes (largest L3 packet; pcap: 9000; shm: slot size
+ * minus 24, which leaves room for the Ethernet header and a VLAN tag). */
 int pktio_mtu(const struct pktio *p);
-/* The port's Ethernet address (pcap: 02:00:00:00:00:01). */
+/* The port's Ethernet address (pcap: 02:00:00:00:00:01; shm: a locally
+ * administered one made from the file's path, differing in the last bit
+ * between the sides). */
 void pktio_hwaddr(const struct pktio *p, uint8_t mac[6]);
+
+/* Creates the shared-memory link file 'path' for "shm:" ports, replacing
+ * any file there (processes that still have the old one open keep it, cut
+ * off), with two rings of 'slots' slots (a power of two, 2..1048576; 0:
+ * 1024) of 'slot_bytes' bytes each (a multiple of 64, 128..9216; 0: 2048,
+ * an MTU of 2024), and its two wakeup FIFOs 'path'.a2b and 'path'.b2a.
+ * Files are mode 0600: open both sides before dropping privileges. Put it
+ * on tmpfs (/dev/shm, /run): on a disk file system the kernel writes the
+ * rings back to disk now and then. Returns 0, or -1 with a message in
+ * 'err' ('err_len' bytes, NUL-terminated). */
+int pktio_shm_create(const char *path, unsigned slots, unsigned slot_bytes,
+                     char *err, size_t err_len);
+/* Removes 'path' and its FIFOs; missing ones are fine. Ports still open
+ * keep working on the removed file (pktio_error() says ENETDOWN once).
+ * Returns 0, or -1 (logged) if one could not be removed. */
+int pktio_shm_destroy(const char *path);
 
 /* Computes the TCP or UDP checksum of an IPv4 or IPv6 frame (Ethernet
  * header first, optionally one VLAN tag) from scratch and stores it.

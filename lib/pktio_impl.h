@@ -9,7 +9,7 @@
 #include "pktio.h"
 
 struct pktio_ops {
-    const char *name; /* "afpacket", "afxdp", "pcap" */
+    const char *name; /* "afpacket", "afxdp", "pcap", "shm" */
     /* Opens the part of the spec after "name:". Returns NULL (logged). */
     struct pktio *(*open)(const char *arg, const struct sock_filter *insns,
                           unsigned n_insns);
@@ -22,6 +22,8 @@ struct pktio_ops {
     uint8_t *(*tx_alloc)(struct pktio *p, uint32_t *cap);
     void (*tx_commit)(struct pktio *p, uint32_t len);
     int (*tx_flush)(struct pktio *p);
+    /* As pktio_arm(); NULL: blocking is always safe (returns 0). */
+    int (*arm)(struct pktio *p);
     /* As pktio_error(); NULL: never fails. */
     int (*error)(struct pktio *p);
     /* Adds what the kernel counts itself (drops) to 'st', a copy of the
@@ -42,6 +44,7 @@ struct pktio {
 extern const struct pktio_ops pktio_afpacket_ops;
 extern const struct pktio_ops pktio_afxdp_ops;
 extern const struct pktio_ops pktio_pcap_ops;
+extern const struct pktio_ops pktio_shm_ops;
 
 /* If the TCP/UDP checksum of 'frame' holds only the pseudo-header sum, as
  * a sender that left the checksum to offload writes it, fills in the real
