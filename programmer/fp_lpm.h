@@ -1,7 +1,8 @@
-/* fp_lpm: IPv4 longest-prefix match on a binary trie (one node per prefix
- * bit; at most 32 steps per lookup). Nodes live in one growing array, so a
- * table is a handful of allocations. Addresses and prefixes are in host
- * byte order. */
+/* fp_lpm: IPv4 longest-prefix match. Prefixes are kept in a binary trie;
+ * lookups go through a multibit trie (8-bit strides, at most 4 steps)
+ * rebuilt from it at the first lookup after a change. Nodes live in
+ * growing arrays, so a table is a handful of allocations. Addresses and
+ * prefixes are in host byte order. */
 #ifndef FP_LPM_H
 #define FP_LPM_H
 
@@ -22,9 +23,10 @@ int fp_lpm_insert(struct fp_lpm *t, uint32_t prefix, int len, uint32_t value);
 /* Removes exactly 'prefix'/'len'. Returns 0, or -1 if it was not there. */
 int fp_lpm_remove(struct fp_lpm *t, uint32_t prefix, int len);
 /* Finds the longest prefix covering 'addr'. Returns true and sets *value
- * (and *len if not NULL), or false if no prefix covers it. */
-bool fp_lpm_lookup(const struct fp_lpm *t, uint32_t addr, uint32_t *value,
-                   int *len);
+ * (and *len if not NULL), or false if no prefix covers it. The first
+ * lookup after an insert or remove rebuilds the lookup structure (if that
+ * runs out of memory, lookups walk the binary trie: slower, still exact). */
+bool fp_lpm_lookup(struct fp_lpm *t, uint32_t addr, uint32_t *value, int *len);
 
 /* The network mask of a prefix length 0..32, in host order. */
 static inline uint32_t fp_lpm_mask(int len)

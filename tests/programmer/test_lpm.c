@@ -1,6 +1,7 @@
 /* fp_lpm against a naive reference (a list of prefixes scanned for the
  * longest match), on hand-picked overlapping prefixes and on random
- * tables. */
+ * tables of every prefix length (each a different expansion in the
+ * multibit trie), changed between rounds of lookups. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -140,6 +141,68 @@ static void test_random_vs_reference(void **st)
             assert_int_equal(got, want);
         }
     }
+    /* Changes after lookups: the lookup structure follows them. */
+    for (int round = 0; round < 3; round++) {
+        for (int i = 0; i < n_ref; i++) {
+            if (ref[i].present && rand() % 3 == 0) {
+                assert_int_equal(fp_lpm_remove(t, ref[i].prefix, ref[i].len), 0);
+                ref[i].present = 0;
+            }
+        }
+        for (int i = 0; i < 50; i++) {
+            int len = rand() % 33;
+            uint32_t p = ip(10, 0, 0, 0) | ((uint32_t)rand() & 0xffff);
+            assert_int_equal(fp_lpm_insert(t, p, len, (uint32_t)(10000 + i)), 0);
+            ref_insert(p, len, (uint32_t)(10000 + i));
+        }
+        for (int i = 0; i < 20000; i++) {
+            uint32_t a = ip(10, 0, 0, 0) | ((uint32_t)rand() & 0xffff);
+            uint32_t want = 0, got = 0;
+            int len = -1, ref_len = ref_lookup(a, &want);
+            bool found = fp_lpm_lookup(t, a, &got, &len);
+            assert_int_equal(found, ref_len >= 0);
+            if (found) {
+                assert_int_equal(len, ref_len);
+                assert_int_equal(got, want);
+            }
+        }
+    }
+    fp_lpm_free(t);
+}
+
+/* A sparse table with prefixes of every length over the whole address
+ * space, and lookups inside each prefix: every length is the longest match
+ * of many lookups (the clustered table above hides the short ones). */
+static void test_every_length(void **st)
+{
+    struct fp_lpm *t = fp_lpm_new();
+    int hits[33] = {0};
+
+    (void)st;
+    srand(777);
+    n_ref = 0;
+    for (int len = 0; len <= 32; len++)
+        for (int k = 0; k < 4; k++) {
+            uint32_t p = ((uint32_t)rand() << 1 ^ (uint32_t)rand()) &
+                         fp_lpm_mask(len);
+            assert_int_equal(fp_lpm_insert(t, p, len, (uint32_t)(len * 10 + k)),
+                             0);
+            ref_insert(p, len, (uint32_t)(len * 10 + k));
+        }
+    for (int i = 0; i < 200000; i++) {
+        const struct ref_entry *e = &ref[rand() % n_ref];
+        uint32_t a = e->prefix | (((uint32_t)rand() << 1 ^ (uint32_t)rand()) &
+                                  ~fp_lpm_mask(e->len));
+        uint32_t want = 0, got = 0;
+        int len = -1, ref_len = ref_lookup(a, &want);
+        bool found = fp_lpm_lookup(t, a, &got, &len);
+        assert_true(found && ref_len >= 0);
+        assert_int_equal(len, ref_len);
+        assert_int_equal(got, want);
+        hits[ref_len]++;
+    }
+    for (int len = 2; len <= 32; len++) /* /0 and /1: always shadowed */
+        assert_true(hits[len] > 1000);
     fp_lpm_free(t);
 }
 
@@ -148,6 +211,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_overlapping),
         cmocka_unit_test(test_random_vs_reference),
+        cmocka_unit_test(test_every_length),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
