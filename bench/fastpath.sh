@@ -7,7 +7,11 @@
 #
 # Topology (fresh namespaces for every device under test, prefix bf<pid>):
 #   A: a0 198.18.1.1 --veth-- R: r1i | DUT | r1o --veth-- B: b0 198.18.2.1
-#   chain: A -- R1 -- R2 -- ... -- Rn -- B, links 198.18.10k.0/24 in between
+#   chain: A -- R1 -- R2 -- ... -- Rn -- B, links 198.18.10k.0/24 in between,
+#   routers joined by shared-memory links (pktio "shm:", files
+#   /dev/shm/bf<pid>.c<i>.shm made with build/bench/fastpath_shm, as
+#   programmerd makes them for two fast-path slivers of a slice on one
+#   VNode); CASES=chainveth joins them by veths
 # Source: build/bench/fastpath_src in A on CPU0 (pre-built UDP frames on an
 # AF_PACKET TX ring with PACKET_QDISC_BYPASS, flat out, 16 flows). Forwarder
 # (fast path, QEMU) on CPU1. Sink: B drops the frames in its raw PREROUTING
@@ -26,7 +30,8 @@
 #
 # Env: SECS=3 REPS=3 REPS_1400=1 FLOWS=16 CHAIN=6 VM=1 (0 = skip the VM)
 #      QUIET_MAX=20 QUIET_PCT=12 OTHER_MAX=10 QUIET_BUDGET=240
-#      CASES="kfwd fprouter fprouter_raw knat fpnat kfw kbrfw fpfw vm chain"
+#      CASES="kfwd fprouter fprouter_xdp knat fpnat kfw kbrfw fpfw vm chain"
+#            (chainveth: informational, not in the default)
 #      KEEP_LOGS=DIR (copy the fast paths' logs, virsh and console output there)
 # The VM case installs what it needs if missing (libvirt, QEMU,
 # busybox-static; the guest kernel is downloaded, not installed, and built
@@ -47,7 +52,7 @@ QUIET_MAX=${QUIET_MAX:-20}
 QUIET_PCT=${QUIET_PCT:-12}
 OTHER_MAX=${OTHER_MAX:-10}
 QUIET_BUDGET=${QUIET_BUDGET:-240}
-CASES=${CASES:-kfwd fprouter fprouter_raw knat fpnat kfw kbrfw fpfw vm chain}
+CASES=${CASES:-kfwd fprouter fprouter_xdp knat fpnat kfw kbrfw fpfw vm chain}
 [ "$VM" = 1 ] || CASES=$(echo " $CASES " | sed 's/ vm / /')
 P=bf$$
 [ "$(id -u)" = 0 ] || { echo "bench/fastpath.sh: needs root (namespaces, AF_PACKET)" >&2; exit 1; }
@@ -57,7 +62,8 @@ VMDIR=$B/bench-vm
 FP=$B/bin/fastpath
 SRC=$B/bench/fastpath_src
 REAP=$B/bench/fastpath_reap
-for f in "$FP" "$SRC" "$REAP"; do
+SHM=$B/bench/fastpath_shm
+for f in "$FP" "$SRC" "$REAP" "$SHM"; do
     [ -x "$f" ] || { echo "bench/fastpath.sh: $f missing (make all)" >&2; exit 1; }
 done
 # Short: libvirt puts QEMU's monitor socket (108-byte path limit) under it.
@@ -118,6 +124,7 @@ cleanup() {
     stop_pids
     vm_stop
     ns_all_down
+    rm -f /dev/shm/"$P".c*.shm*
     if [ -n "${KEEP_LOGS:-}" ]; then
         mkdir -p "$KEEP_LOGS" && cp "$T"/*.log "$T"/res "$T"/vm.serial "$T"/virsh.out "$KEEP_LOGS"/ 2> /dev/null
     fi
@@ -239,8 +246,10 @@ ns_add() {
     ip netns exec "$1" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
 }
 mac_of() { ip -n "$1" -br link show "$2" | awk '{ print $3 }'; }
-# line_up N: A -- R1 -- ... -- RN -- B. Port names ${P}r<i>i (toward A) and
-# ${P}r<i>o (toward B).
+# line_up N [shm]: A -- R1 -- ... -- RN -- B. Port names ${P}r<i>i (toward
+# A) and ${P}r<i>o (toward B). With "shm", routers are joined by
+# shared-memory links (/dev/shm/$P.c<i>.shm between R<i> and R<i+1>, as
+# programmerd joins two fast-path slivers on one VNode) instead of veths.
 line_up() {
     local n i
     n=$1
@@ -251,18 +260,20 @@ line_up() {
     ip link add "${P}a0" netns "$P-a" type veth peer name "${P}r1i" netns "$P-r1"
     i=1
     while [ $i -lt "$n" ]; do
-        ip link add "${P}r${i}o" netns "$P-r$i" type veth peer name "${P}r$((i + 1))i" netns "$P-r$((i + 1))"
+        if [ "${2:-}" = shm ]; then
+            "$SHM" create "/dev/shm/$P.c$i.shm"
+        else
+            ip link add "${P}r${i}o" netns "$P-r$i" type veth peer name "${P}r$((i + 1))i" netns "$P-r$((i + 1))"
+            ip -n "$P-r$i" link set "${P}r${i}o" up
+            ip -n "$P-r$((i + 1))" link set "${P}r$((i + 1))i" up
+        fi
         i=$((i + 1))
     done
     ip link add "${P}r${n}o" netns "$P-r$n" type veth peer name "${P}b0" netns "$P-b"
     ip -n "$P-a" link set "${P}a0" up
     ip -n "$P-b" link set "${P}b0" up
-    i=1
-    while [ $i -le "$n" ]; do
-        ip -n "$P-r$i" link set "${P}r${i}i" up
-        ip -n "$P-r$i" link set "${P}r${i}o" up
-        i=$((i + 1))
-    done
+    ip -n "$P-r1" link set "${P}r1i" up
+    ip -n "$P-r$n" link set "${P}r${n}o" up
     ip -n "$P-a" addr add 198.18.1.1/24 dev "${P}a0"
     ip -n "$P-a" route add 198.18.2.0/24 via 198.18.1.2
     ip -n "$P-b" addr add 198.18.2.1/24 dev "${P}b0"
@@ -282,8 +293,11 @@ line_up() {
     DUT_PIDS=""
 }
 line_down() {
+    local f
     stop_pids
     ns_all_down
+    for f in /dev/shm/"$P".c*.shm; do [ -e "$f" ] && "$SHM" destroy "$f"; done
+    return 0
 }
 # fp NS LOG ARGS...: a fast path on CPU1 in NS, waits until it runs.
 fp() {
@@ -493,18 +507,15 @@ if want fprouter; then
     echo "  fast path router: $(fp_stats "$T/router.log")" >&2
 fi
 
-# The same, with R's kernel IP stack dropping its copy of every frame in
-# raw PREROUTING: without it R's kernel also routes each frame (and drops it:
-# no addresses, no forwarding) on the source's core, as in a sliver that
-# programmerd builds. Informational row, not in RESULT.
-if want fprouter_raw; then
-    echo "fast path: router, R's kernel copy dropped early (raw PREROUTING)" >&2
+# The same router on AF_XDP ports (the faster backend, which a sliver does
+# not use by default). Informational row, not in RESULT.
+if want fprouter_xdp; then
+    echo "fast path: router on AF_XDP ports" >&2
     line_up 1
-    ip netns exec "$P-r1" iptables -t raw -A PREROUTING -j DROP
-    fp "$P-r1" "$T/router_raw.log" --module router --port "${P}r1i" --port "${P}r1o" \
+    fp "$P-r1" "$T/router_xdp.log" --module router --port "afxdp:${P}r1i" --port "afxdp:${P}r1o" \
         --param "address=${P}r1i:198.18.1.2/24" --param "address=${P}r1o:198.18.2.2/24"
     i=0
-    while [ $i -lt "$REPS" ]; do measure fprouter_raw 60 "$RMAC"; i=$((i + 1)); done
+    while [ $i -lt "$REPS" ]; do measure fprouter_xdp 60 "$RMAC"; i=$((i + 1)); done
     line_down
 fi
 
@@ -577,29 +588,57 @@ else
     VM_STATUS="unavailable: not run (VM=0 or CASES)"
 fi
 
+# chain_run N VIA: N routers in a line, joined by VIA (shm or veth).
+chain_run() {
+    local n via i in out pi po
+    n=$1
+    via=$2
+    line_up "$n" "$via"
+    i=1
+    while [ $i -le "$n" ]; do
+        if [ $i -eq 1 ]; then in=198.18.1.2; else in=198.18.$((100 + i - 1)).2; fi
+        pi=${P}r${i}i
+        po=${P}r${i}o
+        if [ $i -eq "$n" ]; then
+            out=198.18.2.2
+            set -- --port "$po"
+        else
+            out=198.18.$((100 + i)).1
+            [ "$via" = shm ] && set -- --port "$po=shm:/dev/shm/$P.c$i.shm,side=a" || set -- --port "$po"
+            set -- "$@" --param "route=198.18.2.0/24:$po:198.18.$((100 + i)).2"
+        fi
+        if [ $i -gt 1 ] && [ "$via" = shm ]; then
+            set -- --port "$pi=shm:/dev/shm/$P.c$((i - 1)).shm,side=b" "$@"
+        else
+            set -- --port "$pi" "$@"
+        fi
+        fp "$P-r$i" "$T/chain$n.$i.log" --module router "$@" \
+            --param "address=$pi:$in/24" --param "address=$po:$out/24"
+        i=$((i + 1))
+    done
+}
+
+# The chain as programmerd builds it on one VNode (fast paths joined by
+# shared memory); "chainveth" (informational, not in the default CASES)
+# joins them by veth pairs instead: the per-hop cost without shared memory.
 if want chain; then
-    echo "chain of fast-path routers" >&2
+    echo "chain of fast-path routers (shared-memory links)" >&2
     n=1
     while [ $n -le "$CHAIN" ]; do
-        line_up "$n"
-        i=1
-        while [ $i -le "$n" ]; do
-            if [ $i -eq 1 ]; then in=198.18.1.2; else in=198.18.$((100 + i - 1)).2; fi
-            if [ $i -eq "$n" ]; then
-                out=198.18.2.2
-                set --
-            else
-                out=198.18.$((100 + i)).1
-                set -- --param "route=198.18.2.0/24:${P}r${i}o:198.18.$((100 + i)).2"
-            fi
-            fp "$P-r$i" "$T/chain$n.$i.log" --module router --port "${P}r${i}i" --port "${P}r${i}o" \
-                --param "address=${P}r${i}i:$in/24" --param "address=${P}r${i}o:$out/24" "$@"
-            i=$((i + 1))
-        done
+        chain_run "$n" shm
         r=0
         while [ $r -lt "$REPS" ]; do measure "chain$n" 60 "$RMAC"; r=$((r + 1)); done
         line_down
         n=$((n + 1))
+    done
+fi
+if want chainveth; then
+    echo "chain of fast-path routers (veth links)" >&2
+    for n in 1 "$CHAIN"; do
+        chain_run "$n" veth
+        r=0
+        while [ $r -lt "$REPS" ]; do measure "chainveth$n" 60 "$RMAC"; r=$((r + 1)); done
+        line_down
     done
 fi
 
@@ -638,8 +677,8 @@ row() {  # row FUNCTION LABEL CASE LEN KERNEL_CASE
 }
 for len in 60 1400; do
     row router "fast path (router module)" fprouter $len kfwd
-    [ $len != 60 ] || [ -z "$(med fprouter_raw 60)" ] ||
-        row router "fast path, kernel copy dropped (*)" fprouter_raw $len kfwd
+    [ $len != 60 ] || [ -z "$(med fprouter_xdp 60)" ] ||
+        row router "fast path, AF_XDP ports (*)" fprouter_xdp $len kfwd
     row router "kernel IP forwarding" kfwd $len kfwd
     if [ "$VM_STATUS" = ok ]; then
         row router "VM: Linux guest, TCG, 2x virtio-net" vm $len kfwd
@@ -654,16 +693,15 @@ for len in 60 1400; do
         row firewall "kernel bridge+br_netfilter rules (*)" kbrfw $len kfw
 done
 echo "(*) informational, not in RESULT:"
-[ -z "$(med fprouter_raw 60)" ] ||
-    echo "    kernel copy dropped = R's own IP stack drops its copy of each frame in raw PREROUTING (in a sliver built by"
-[ -z "$(med fprouter_raw 60)" ] ||
-    echo "    programmerd it routes the copy and drops it, on the source's core): fast path router without that cost"
+[ -z "$(med fprouter_xdp 60)" ] ||
+    echo "    AF_XDP ports = the same router with --port afxdp:IF (slivers use AF_PACKET with stack=drop by default)"
 [ -z "$(med kbrfw 60)" ] ||
     echo "    bridge+br_netfilter = the kernel filtering at L2 like the firewall module; fast path firewall vs it: $(ratio "$(pps fpfw 60)" "$(pps kbrfw 60)")"
 [ "$VM_STATUS" = ok ] && echo "VM boot (libvirt create to ready marker): ${VM_BOOT} s" ||
     echo "vm=unavailable (${VM_STATUS#unavailable: })"
 echo
-echo "Chain of n fast-path routers (A - R1 - ... - Rn - B, every router on CPU1), 64-byte frames;"
+echo "Chain of n fast-path routers (A - R1 - ... - Rn - B, every router on CPU1, routers joined by shared-memory"
+echo "links as programmerd joins fast paths on one VNode), 64-byte frames;"
 echo "kept = pps(n)/pps(1); hop eff = CPU per packet per hop at n=1 over the same at n (1 core for all n hops):"
 printf '%3s %11s %8s %6s %6s %9s %12s %9s %6s\n' n pps "kept%" "CPU0%" "CPU1%" "DUTns/p" "DUTns/p/hop" "hop eff%" "other%"
 c1=$(pps chain1 60)
@@ -675,6 +713,12 @@ while [ $n -le "$CHAIN" ]; do
         printf "%3d %11d %8.1f %6d %6d %9d %12d %9.1f %6d\n", n, $3, (c1 > 0 ? 100 * $3 / c1 : 0), $6, $7, $9, $9 / n,
                ($9 > 0 ? 100 * h1 * n / $9 : 0), $10 }'
     n=$((n + 1))
+done
+for n in 1 "$CHAIN"; do
+    m=$(med "chainveth$n" 60)
+    [ -n "$m" ] && echo "$m" | awk -v n="$n" -v c1="$(pps chainveth1 60)" '{
+        printf "%3s %11d %8.1f %6d %6d %9d %12d   (routers joined by veth pairs, informational)\n", n "v", $3,
+               (c1 > 0 ? 100 * $3 / c1 : 0), $6, $7, $9, $9 / n }'
 done
 
 rk=$(ratio "$(pps fprouter 60)" "$(pps kfwd 60)")

@@ -152,10 +152,11 @@ static int one_port(xmlrpc_env *env, xmlrpc_value *v, const char *where,
                     void *item)
 {
     struct sliver_port *p = item;
-    static const char *const names[] = {"ifname", "host_port", "address"};
-    char **const outs[] = {&p->ifname, &p->host_port, &p->address};
+    static const char *const names[] = {"ifname", "host_port", "address",
+                                        "shm"};
+    char **const outs[] = {&p->ifname, &p->host_port, &p->address, &p->shm};
 
-    return get_string_struct(env, v, where, names, outs, 3);
+    return get_string_struct(env, v, where, names, outs, 4);
 }
 
 static int one_route(xmlrpc_env *env, xmlrpc_value *v, const char *where,
@@ -542,7 +543,7 @@ const struct vn_rpc_method programmer_api_methods[] = {
     {"sliver.create", "S:S,S:s", m_create, 0,
      "Creates a node sliver from {slice, id, type (container|fastpath), "
      "command, module, params [{key, value}], vcpus, memory_mib, ports "
-     "[{ifname, host_port, address}], routes [{to, via}]}; returns {slice, "
+     "[{ifname, host_port, address[, shm: a|b]}], routes [{to, via}]}; returns {slice, "
      "id, type, state, netns, pid, restarts, exit_code}. Idempotent. "
      "Clients that cannot send structs (Debian's xmlrpc CLI) may pass the "
      "struct as a string holding its XML-RPC <struct> element."},

@@ -38,7 +38,9 @@
 
 struct options {
     const char *module, *module_file, *user, *log_file, *log_level;
-    const char *ports[VNODE_MAX_PORTS];
+    const char *ports[VNODE_MAX_PORTS]; /* as given, NAME= taken off */
+    const char *names[VNODE_MAX_PORTS]; /* what modules call each port */
+    char given[VNODE_MAX_PORTS][IF_NAMESIZE]; /* NAME of NAME=SPEC */
     int n_ports;
     struct vnode_param params[MAX_PARAMS];
     int n_params;
@@ -67,7 +69,9 @@ static void usage(FILE *f)
         "                [--check]\n"
         "  PORT: an interface name (AF_PACKET; the kernel stack's copy of\n"
         "        its frames is dropped: afpacket:NAME,stack=drop) or a pktio\n"
-        "        spec such as afxdp:l1, shm:PATH,side=a or pcap:IN,OUT\n"
+        "        spec such as afxdp:l1, shm:PATH,side=a or pcap:IN,OUT;\n"
+        "        NAME=SPEC names the port NAME for the module (default: the\n"
+        "        interface's name)\n"
         "  --module-file: a module built against vnode_module.h (loaded\n"
         "        with dlopen after dropping privileges)\n"
         "  --user: who to run as once the ports are open (default nobody)\n"
@@ -78,6 +82,35 @@ static void usage(FILE *f)
 }
 
 /* Splits "KEY=VALUE" in place (argv strings are writable). */
+/* --port [NAME=]SPEC: a NAME comes before the first '=' that precedes
+ * the spec's first ':' ("l2=shm:/run/x,side=a"; "afpacket:l1,block_ms=4"
+ * has none). */
+static int add_port(struct options *o, const char *arg)
+{
+    const char *eq = strchr(arg, '='), *colon = strchr(arg, ':');
+    int i = o->n_ports;
+
+    if (i == VNODE_MAX_PORTS) {
+        fprintf(stderr, "fastpath: at most %d ports\n", VNODE_MAX_PORTS);
+        return -1;
+    }
+    o->ports[i] = o->names[i] = arg;
+    if (eq != NULL && colon != NULL && eq < colon) {
+        size_t len = (size_t)(eq - arg);
+        if (len == 0 || len >= IF_NAMESIZE) {
+            fprintf(stderr, "fastpath: bad port name in '%s' (1..%d bytes)\n",
+                    arg, IF_NAMESIZE - 1);
+            return -1;
+        }
+        memcpy(o->given[i], arg, len);
+        o->given[i][len] = '\0';
+        o->names[i] = o->given[i];
+        o->ports[i] = eq + 1;
+    }
+    o->n_ports++;
+    return 0;
+}
+
 static int add_param(struct options *o, char *kv)
 {
     char *eq = strchr(kv, '=');
@@ -145,7 +178,8 @@ static int parse_options(int argc, char **argv, struct options *o)
                         VNODE_MAX_PORTS);
                 return -1;
             }
-            o->ports[o->n_ports++] = optarg;
+            if (add_port(o, optarg) < 0)
+                return -1;
             break;
         case 'P':
             if (add_param(o, optarg) < 0)
@@ -206,26 +240,16 @@ static void install_signals(void)
     signal(SIGPIPE, SIG_IGN);
 }
 
-/* The MAC of interface 'ifname', or a locally administered one made from
- * the port index when there is no interface (pcap). */
-static void port_mac(const char *ifname, int index, uint8_t mac[6])
+/* The port's MAC, or a locally administered one made from the port index
+ * when it has no interface (pcap). */
+static void port_mac(const struct pktio *p, int index, uint8_t mac[6])
 {
-    struct ifreq ifr;
-    int fd;
-
-    memset(&ifr, 0, sizeof(ifr));
-    if (ifname[0] != '\0' && strlen(ifname) < sizeof(ifr.ifr_name) &&
-        (fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)) >= 0) {
-        strcpy(ifr.ifr_name, ifname);
-        int rc = ioctl(fd, SIOCGIFHWADDR, &ifr);
-        close(fd);
-        if (rc == 0) {
-            memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
-            return;
-        }
-    }
     const uint8_t synthetic[6] = {0x02, 0, 0, 0, 0, (uint8_t)(index + 1)};
-    memcpy(mac, synthetic, 6);
+
+    if (pktio_name(p)[0] != '\0')
+        pktio_hwaddr(p, mac);
+    else
+        memcpy(mac, synthetic, 6);
 }
 
 /* ---- control channel --------------------------------------------------- */
@@ -385,7 +409,7 @@ static int run_check(const struct options *o)
         goto cleanup;
     if ((mod = load_module(o, fd, &dl)) == NULL)
         goto cleanup;
-    err = fp_module_check_params(mod, o->ports, o->n_ports, o->params,
+    err = fp_module_check_params(mod, o->names, o->n_ports, o->params,
                                  o->n_params);
     if (err != NULL) {
         log_err("module %s: %s", mod->name, err);
@@ -442,9 +466,10 @@ int main(int argc, char **argv)
             log_err("cannot open port %s", o.ports[i]);
             goto cleanup;
         }
-        names[i] =
-            pktio_name(ports[i])[0] != '\0' ? pktio_name(ports[i]) : o.ports[i];
-        port_mac(pktio_name(ports[i]), i, macs[i]);
+        names[i] = o.given[i][0] != '\0'               ? o.names[i]
+                   : pktio_name(ports[i])[0] != '\0' ? pktio_name(ports[i])
+                                                     : o.ports[i];
+        port_mac(ports[i], i, macs[i]);
     }
     if (fp_priv_drop(o.user) < 0)
         goto cleanup;

@@ -137,7 +137,9 @@ static int wait_input(struct pktio *const *ports, int n, int ctl_fd,
 
     *ctl_ready = false;
     for (int i = 0; i < n; i++) {
-        if (pktio_fd(ports[i]) < 0) {
+        /* pcap ports are always ready; a shared-memory port may already
+         * hold frames when it is asked to wake us. */
+        if (pktio_fd(ports[i]) < 0 || pktio_arm(ports[i]) > 0) {
             always++;
             continue;
         }

@@ -2,6 +2,7 @@
 #include "node.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <event2/event.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -17,6 +18,7 @@
 #include "link.h"
 #include "log.h"
 #include "netns.h"
+#include "pktio.h"
 #include "proc.h"
 
 #define KILL_WAIT_MS 3000 /* after SIGKILL, how long to wait for the exit */
@@ -119,6 +121,19 @@ static void strv_free(struct strv *v)
     v->n = 0;
 }
 
+/* The link file of shared-memory port 'p': one per link, named after the
+ * link's host_port (which both ends share) and the node's namespace prefix
+ * (which keeps two VNodes on one host apart). Returns 0, or -1 if too
+ * long. */
+static int shm_path(const struct node *n, const struct sliver_port *p,
+                    char *buf, size_t len)
+{
+    int k = snprintf(buf, len, "%s/%s.%s.shm", n->cfg.shm_dir,
+                     n->cfg.netns_prefix, p->host_port);
+
+    return k > 0 && (size_t)k < len ? 0 : -1;
+}
+
 static int build_argv(const struct node *n, const struct sliver *v,
                       struct strv *a)
 {
@@ -147,8 +162,15 @@ static int build_argv(const struct node *n, const struct sliver *v,
     rc |= strv_add(a, "--log-level");
     rc |= strv_add(a, "%s", n->cfg.log_level);
     for (size_t i = 0; i < s->n_ports; i++) {
+        const struct sliver_port *p = &s->ports[i];
+        char path[PATH_MAX];
         rc |= strv_add(a, "--port");
-        rc |= strv_add(a, "%s", s->ports[i].ifname);
+        if (p->shm[0] == '\0')
+            rc |= strv_add(a, "%s", p->ifname);
+        else if (shm_path(n, p, path, sizeof(path)) == 0)
+            rc |= strv_add(a, "%s=shm:%s,side=%s", p->ifname, path, p->shm);
+        else
+            rc = -1;
     }
     char **kv = NULL;
     size_t n_kv = 0;
@@ -371,6 +393,50 @@ void node_reap(struct node *n)
 
 /* ---- create / delete -------------------------------------------------- */
 
+/* The other end of shared-memory port 'p' of sliver 'self': another
+ * sliver of this node with a shared-memory port of the same host_port. */
+static const struct sliver *shm_peer(const struct node *n,
+                                     const struct sliver *self,
+                                     const struct sliver_port *p)
+{
+    for (const struct sliver *v = n->slivers; v != NULL; v = v->next)
+        for (size_t i = 0; v != self && i < v->spec.n_ports; i++)
+            if (v->spec.ports[i].shm[0] != '\0' &&
+                strcmp(v->spec.ports[i].host_port, p->host_port) == 0)
+                return v;
+    return NULL;
+}
+
+/* Makes the link file of shared-memory port 'p', unless its other end
+ * made it already: a file nobody holds is a leftover and is made anew. */
+static int shm_make(struct node *n, const struct sliver *v,
+                    const struct sliver_port *p, char **err)
+{
+    char path[PATH_MAX], msg[256];
+
+    if (shm_peer(n, v, p) != NULL)
+        return 0;
+    if (shm_path(n, p, path, sizeof(path)) < 0 ||
+        pktio_shm_create(path, 0, 0, msg, sizeof(msg)) < 0) {
+        if (asprintf(err, "shared-memory link %s: %s", p->host_port,
+                     shm_path(n, p, path, sizeof(path)) < 0 ? "path too long"
+                                                            : msg) < 0)
+            *err = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+/* Removes the link file of 'p' once its last end goes. */
+static void shm_release(struct node *n, const struct sliver *v,
+                        const struct sliver_port *p)
+{
+    char path[PATH_MAX];
+
+    if (shm_peer(n, v, p) == NULL && shm_path(n, p, path, sizeof(path)) == 0)
+        pktio_shm_destroy(path);
+}
+
 /* Removes everything the sliver may have: processes, cgroup, host ports,
  * namespace, log. Tolerates parts that were never made. */
 static int teardown(struct node *n, struct sliver *v)
@@ -379,8 +445,12 @@ static int teardown(struct node *n, struct sliver *v)
 
     rc |= stop_processes(n, v);
     rc |= cg_remove(&n->cg, v->key);
-    for (size_t i = 0; i < v->spec.n_ports; i++)
-        rc |= link_del_port(v->spec.ports[i].host_port);
+    for (size_t i = 0; i < v->spec.n_ports; i++) {
+        if (v->spec.ports[i].shm[0] != '\0')
+            shm_release(n, v, &v->spec.ports[i]);
+        else
+            rc |= link_del_port(v->spec.ports[i].host_port);
+    }
     rc |= netns_delete(v->netns);
     node_module_forget(v);
     if (unlink(v->log_path) < 0 && errno != ENOENT)
@@ -412,7 +482,17 @@ static void unlink_sliver(struct node *n, struct sliver *v)
     }
 }
 
-/* Another sliver using one of the host ports of 's', or NULL. */
+/* True if ports 'a' of slice 'sa' and 'b' of slice 'sb' are the two ends
+ * of one shared-memory link. */
+static bool shm_ends(const struct sliver_port *a, const char *sa,
+                     const struct sliver_port *b, const char *sb)
+{
+    return a->shm[0] != '\0' && b->shm[0] != '\0' &&
+           strcmp(a->shm, b->shm) != 0 && strcmp(sa, sb) == 0;
+}
+
+/* Another sliver using one of the host ports of 's' (other than as the
+ * other end of a shared-memory link of the same slice), or NULL. */
 static const char *port_conflict(const struct node *n,
                                  const struct sliver_spec *s,
                                  const struct sliver **owner)
@@ -421,7 +501,9 @@ static const char *port_conflict(const struct node *n,
         for (size_t i = 0; i < v->spec.n_ports; i++)
             for (size_t j = 0; j < s->n_ports; j++)
                 if (strcmp(v->spec.ports[i].host_port, s->ports[j].host_port) ==
-                    0) {
+                        0 &&
+                    !shm_ends(&v->spec.ports[i], v->spec.slice, &s->ports[j],
+                              s->slice)) {
                     *owner = v;
                     return s->ports[j].host_port;
                 }
@@ -437,7 +519,9 @@ static int build(struct node *n, struct sliver *v, struct node_err *e)
     if (netns_create(v->netns, &err) < 0)
         goto fail;
     for (size_t i = 0; i < v->spec.n_ports; i++)
-        if (link_add_port(v->netns, &v->spec.ports[i], raw, &err) < 0)
+        if (v->spec.ports[i].shm[0] != '\0'
+                ? shm_make(n, v, &v->spec.ports[i], &err) < 0
+                : link_add_port(v->netns, &v->spec.ports[i], raw, &err) < 0)
             goto fail;
     for (size_t i = 0; i < v->spec.n_routes; i++)
         if (link_add_route(v->netns, &v->spec.routes[i], &err) < 0)
@@ -509,7 +593,8 @@ struct sliver *node_create(struct node *n, struct sliver_spec *spec,
         teardown(n, v);
     }
     for (size_t i = 0; i < v->spec.n_ports; i++) {
-        if (link_exists(v->spec.ports[i].host_port)) {
+        if (v->spec.ports[i].shm[0] == '\0' &&
+            link_exists(v->spec.ports[i].host_port)) {
             node_err_set(e, VN_FAULT_EXISTS,
                          "host port %s already exists in the "
                          "VNode namespace (not made by this programmerd)",

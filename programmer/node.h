@@ -23,6 +23,7 @@ struct node_config {
     const char *fastpath;      /* absolute path of the fastpath binary */
     const char *fastpath_user; /* fastpath drops to this user */
     const char *state_dir;     /* per-sliver logs */
+    const char *shm_dir;       /* shared-memory link files (tmpfs) */
     const char *cgroup_root;   /* "/sys/fs/cgroup" */
     const char *cgroup_parent; /* "vnode" */
     const char *log_level;     /* passed to fastpath */

@@ -25,6 +25,7 @@ struct options {
     const char *listen[MAX_LISTEN];
     int n_listen;
     const char *vnode, *netns_prefix, *fastpath, *state_dir, *log_file;
+    const char *shm_dir;
     const char *log_level, *user, *cgroup_root, *cgroup_parent;
     int pids_max;
 };
@@ -34,14 +35,16 @@ static void usage(FILE *f)
     fprintf(
         f,
         "usage: programmerd --listen URL... --vnode NAME [--netns-prefix P]\n"
-        "                   [--fastpath PATH] [--state-dir DIR]\n"
+        "                   [--fastpath PATH] [--state-dir DIR] [--shm-dir DIR]\n"
         "                   [--fastpath-user USER] [--pids-max N]\n"
         "                   [--cgroup-root DIR] [--cgroup-parent NAME]\n"
         "                   [--log FILE] [--log-level err|warn|info|debug]\n"
         "  URL: unix:/path | http://addr:port\n"
         "  sliver namespaces are P.SLICE.ID (P defaults to NAME)\n"
         "  --fastpath: default: 'fastpath' next to this program\n"
-        "  --state-dir: default /run/vnode/programmerd-NAME\n");
+        "  --state-dir: default /run/vnode/programmerd-NAME\n"
+        "  --shm-dir: shared-memory links between fast paths (a tmpfs;\n"
+        "             default /dev/shm), files P.<port>.shm\n");
 }
 
 static int parse_int(const char *s, int lo, int hi, int *out)
@@ -63,6 +66,7 @@ static int parse_options(int argc, char **argv, struct options *o)
         {"netns-prefix", required_argument, NULL, 'p'},
         {"fastpath", required_argument, NULL, 'f'},
         {"state-dir", required_argument, NULL, 's'},
+        {"shm-dir", required_argument, NULL, 'S'},
         {"fastpath-user", required_argument, NULL, 'u'},
         {"pids-max", required_argument, NULL, 'P'},
         {"cgroup-root", required_argument, NULL, 'C'},
@@ -96,6 +100,9 @@ static int parse_options(int argc, char **argv, struct options *o)
             break;
         case 's':
             o->state_dir = optarg;
+            break;
+        case 'S':
+            o->shm_dir = optarg;
             break;
         case 'u':
             o->user = optarg;
@@ -216,6 +223,7 @@ int main(int argc, char **argv)
         .fastpath = fastpath,
         .fastpath_user = o.user,
         .state_dir = o.state_dir ? o.state_dir : state_dir,
+        .shm_dir = o.shm_dir ? o.shm_dir : "/dev/shm",
         .cgroup_root = o.cgroup_root,
         .cgroup_parent = o.cgroup_parent,
         .log_level = vn_log_level_name((enum vn_log_level)level),

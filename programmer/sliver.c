@@ -32,6 +32,7 @@ void sliver_spec_free(struct sliver_spec *s)
         free(s->ports[i].ifname);
         free(s->ports[i].host_port);
         free(s->ports[i].address);
+        free(s->ports[i].shm);
     }
     free(s->ports);
     for (size_t i = 0; i < s->n_routes; i++) {
@@ -159,6 +160,14 @@ static char *check_ports(const struct sliver_spec *s)
             return msgf("ports[%zu].host_port '%.40s' is not an interface "
                         "name (1..15 of A-Z a-z 0-9 _ . -)",
                         i, p->host_port);
+        if (strcmp(p->shm, "") != 0 && strcmp(p->shm, "a") != 0 &&
+            strcmp(p->shm, "b") != 0)
+            return msgf("ports[%zu].shm '%.8s' is not \"a\", \"b\" or \"\"",
+                        i, p->shm);
+        if (p->shm[0] != '\0' && s->type != SLIVER_FASTPATH)
+            return msgf("ports[%zu].shm: only fastpath slivers take "
+                        "shared-memory ports",
+                        i);
         for (size_t j = 0; j < i; j++) {
             if (strcmp(s->ports[j].ifname, p->ifname) == 0)
                 return msgf("ports[%zu].ifname '%s' is used twice", i,
@@ -349,7 +358,8 @@ bool sliver_spec_equal(const struct sliver_spec *a, const struct sliver_spec *b)
     for (size_t i = 0; i < a->n_ports; i++)
         if (strcmp(a->ports[i].ifname, b->ports[i].ifname) != 0 ||
             strcmp(a->ports[i].host_port, b->ports[i].host_port) != 0 ||
-            strcmp(a->ports[i].address, b->ports[i].address) != 0)
+            strcmp(a->ports[i].address, b->ports[i].address) != 0 ||
+            strcmp(a->ports[i].shm, b->ports[i].shm) != 0)
             return false;
     for (size_t i = 0; i < a->n_routes; i++)
         if (strcmp(a->routes[i].to, b->routes[i].to) != 0 ||

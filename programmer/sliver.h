@@ -27,6 +27,10 @@ struct sliver_port {
     char *ifname;    /* inside the sliver, e.g. "l1" */
     char *host_port; /* outside, in the VNode namespace, e.g. "k0000002aa" */
     char *address;   /* "10.0.1.2/24" or "" */
+    /* "" for a veth pair; "a" or "b" for one end of a shared-memory link
+     * to another fast-path sliver of the same slice on this VNode (both
+     * ends name the link by the same host_port; no veth, no redirector). */
+    char *shm;
 };
 
 struct sliver_route {

@@ -226,9 +226,15 @@ static struct store_sliver *plan_slivers(const struct topo *t,
         embed_path_text(t, el, path, sizeof(path));
         units_format_rate(sl->rate_bps, rate, sizeof(rate));
         if (el->vnode_a == el->vnode_b) {
+            const struct spec_node *na = spec_find_node(sp, sl->a);
+            const struct spec_node *nb = spec_find_node(sp, sl->b);
+            bool shm = na != NULL && nb != NULL &&
+                       na->kind == SPEC_NODE_FASTPATH &&
+                       nb->kind == SPEC_NODE_FASTPATH;
             sliver_set(&v[k], "link", sl->id, "", ha);
             snprintf(v[k++].detail, sizeof(v->detail),
-                     "local a=%s b=%s rate=%s", sl->a, sl->b, rate);
+                     "local a=%s b=%s rate=%s%s", sl->a, sl->b, rate,
+                     shm ? DRIVER_SHM_MARK : "");
             continue;
         }
         sliver_set(&v[k], "link", sl->id, ":a", ha);
@@ -422,8 +428,9 @@ static int resync_slice(struct ctl *c, struct store_slice *s, const char *host,
         struct store_sliver *v = &s->slivers[i];
         char *err = NULL;
         if (v->state != SLIVER_READY || strcmp(v->host, host) != 0 ||
-            strcmp(v->kind, "gw") == 0 || holds(names, n, s->name, v->name))
-            continue;
+            strcmp(v->kind, "gw") == 0 || driver_link_is_shm(v) ||
+            holds(names, n, s->name, v->name))
+            continue; /* a shared-memory link lives in its node slivers */
         log_warn("slice %s: %s lost %s; re-creating it", s->name, host,
                  v->name);
         if (c->driver->create(c->driver->ctx, s, v, &err) < 0)

@@ -5,9 +5,24 @@
 #ifndef SNC_DRIVER_H
 #define SNC_DRIVER_H
 
+#include <stdbool.h>
+#include <string.h>
 #include <xmlrpc-c/base.h>
 
 #include "store.h"
+
+/* A link between two fast-path slivers on one VNode goes through shared
+ * memory between their processes: programmerd makes it with the node
+ * slivers (their ports carry shm=a|b), the redirector never sees it, so
+ * its link sliver is recorded only. plan_slivers() (ctl.c) marks such a
+ * link sliver's detail with this. */
+#define DRIVER_SHM_MARK " via=shm"
+
+static inline bool driver_link_is_shm(const struct store_sliver *v)
+{
+    return strcmp(v->kind, "link") == 0 &&
+           strstr(v->detail, DRIVER_SHM_MARK) != NULL;
+}
 
 struct sliver_driver {
     const char *name;

@@ -179,12 +179,16 @@ static xmlrpc_value *node_ports(xmlrpc_env *env, const struct slice_spec *sp,
         for (size_t k = 0; k < n->n_ifaces; k++)
             if (strcmp(n->ifaces[k].link, l->id) == 0)
                 addr = n->ifaces[k].address;
-        driver_port_name(half ? half->key : 0, is_a ? 'a' : 'b', port,
-                         sizeof(port));
+        bool shm = half != NULL && driver_link_is_shm(half);
+        /* Both ends of a shared-memory link name it by one host_port. */
+        driver_port_name(half ? half->key : 0, shm ? 'm' : is_a ? 'a' : 'b',
+                         port, sizeof(port));
         xmlrpc_value *p = xmlrpc_struct_new(env);
         put_s(env, p, "ifname", l->id);
         put_s(env, p, "host_port", port);
         put_s(env, p, "address", addr);
+        if (shm)
+            put_s(env, p, "shm", is_a ? "a" : "b");
         xmlrpc_array_append_item(env, ports, p);
         xmlrpc_DECREF(p);
     }
@@ -294,6 +298,8 @@ static int rpc_create(void *ctx, const struct store_slice *s,
         return -1;
     if (strcmp(v->kind, "gw") == 0)
         return 0; /* no AGW daemon yet: recorded only */
+    if (driver_link_is_shm(v))
+        return 0; /* made by programmerd with its node slivers */
     if (vn < 0) {
         if (asprintf(err, "%s: VNode %s is not in the topology", v->name,
                      v->host) < 0)
@@ -342,7 +348,7 @@ static int rpc_update(void *ctx, const struct store_slice *s,
     d->spec_owner = NULL;
     if ((sp = spec_of(d, s, err)) == NULL)
         return -1;
-    if (strcmp(v->kind, "link") != 0 || vn < 0)
+    if (strcmp(v->kind, "link") != 0 || vn < 0 || driver_link_is_shm(v))
         return 0;
     xmlrpc_env_init(&env);
     req = link_request(&env, d, sp, s, v);
@@ -382,7 +388,7 @@ static int rpc_destroy(void *ctx, const struct store_slice *s,
     xmlrpc_env env;
     xmlrpc_value *params;
 
-    if (strcmp(v->kind, "gw") == 0)
+    if (strcmp(v->kind, "gw") == 0 || driver_link_is_shm(v))
         return 0;
     if (vn < 0)
         return 0; /* VNode gone from the topology: nothing to undo there */

@@ -1,6 +1,7 @@
 /* teardown: processes first, then namespaces, then the run directory. */
 #include "teardown.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 
 /* Grace between SIGTERM and SIGKILL, milliseconds. */
 #define GRACE_MS 2000
+#define TB_SHM_DIR "/dev/shm"
 /* Killing a daemon may let its children start others (a supervisor
  * restarting a sliver): look again, this many times. */
 #define KILL_ROUNDS 3
@@ -143,6 +145,33 @@ static int remove_rundir(const char *rundir)
     return tb_rm_rf(rundir);
 }
 
+/* Shared-memory link files of the VNodes' fast paths (programmerd makes
+ * them in /dev/shm as <netns-prefix>.<port>.shm[.a2b|.b2a]; it removes
+ * them itself unless it was killed). */
+static int remove_shm_links(const char *prefix)
+{
+    DIR *d = opendir(TB_SHM_DIR);
+    struct dirent *e;
+    size_t pl = strlen(prefix);
+    int rc = 0;
+
+    if (d == NULL)
+        return 0;
+    while ((e = readdir(d)) != NULL) {
+        char path[4096];
+        if (strncmp(e->d_name, prefix, pl) != 0 || e->d_name[pl] != '-' ||
+            strstr(e->d_name, ".shm") == NULL)
+            continue;
+        snprintf(path, sizeof(path), "%s/%s", TB_SHM_DIR, e->d_name);
+        if (unlink(path) < 0 && errno != ENOENT) {
+            log_err("%s: %m", path);
+            rc = -1;
+        }
+    }
+    closedir(d);
+    return rc;
+}
+
 int tb_teardown(const char *prefix, const char *rundir)
 {
     struct tb_state *st = rundir != NULL ? tb_state_load(rundir) : NULL;
@@ -151,6 +180,8 @@ int tb_teardown(const char *prefix, const char *rundir)
     if (stop_processes(prefix, st) < 0)
         rc = -1;
     if (delete_namespaces(prefix, st) < 0)
+        rc = -1;
+    if (remove_shm_links(prefix) < 0)
         rc = -1;
     if (rc == 0 && rundir != NULL && remove_rundir(rundir) < 0)
         rc = -1;

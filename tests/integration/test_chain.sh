@@ -17,10 +17,20 @@ in_ns() { ns=$1; shift; ip netns exec "$P-$ns" "$@"; }
 client() { in_ns vn2.web.client "$@"; }
 
 $SNC create "$ROOT/docs/examples/web-chain.xml" > "$T/out" || { cat "$T/out"; fail "create web"; }
-grep -q "^link:web.2 *vn3 *ready *local" "$T/out" || { cat "$T/out"; fail "fw-nat should be a local link on vn3"; }
+grep -q "^link:web.2 *vn3 *ready *local.*via=shm" "$T/out" || { cat "$T/out"; fail "fw-nat should be a shared-memory link on vn3"; }
+# Two fast paths on one VNode: the link is shared memory between their
+# processes (one file, both ends), not veths through the redirector.
+for n in fw nat; do
+    tr '\0' ' ' < "/proc/$(fastpath_pid "$P-vn3.web.$n")/cmdline" | grep -q "web.2=shm:[^ ]*,side=" ||
+        fail "$n's fast path does not run web.2 over shared memory"
+done
+mg=$(grep -o 'name="vn3" address="[0-9.]*" mgmt="[0-9.]*"' "$ROOT/testbed/topologies/small.xml" | sed 's/.*mgmt="\(.*\)"/\1/')
+in_ns vn3 xmlrpc "http://$mg:7001/RPC2" link.list > "$T/links" 2>&1 || { cat "$T/links"; fail "link.list on vn3"; }
+grep -q "web.2" "$T/links" && fail "the redirector holds the shared-memory link web.2"
+ls /dev/shm/"$P"-vn3.k*m.shm > /dev/null 2>&1 || fail "no link file for web.2 in /dev/shm"
 sed 's/200Mbit/20Mbit/' "$ROOT/docs/examples/blue.xml" > "$T/blue.xml"
 $SNC create "$T/blue.xml" > /dev/null || fail "create blue"
-pass "chain client-fw-nat-server created over 3 VNodes (one local link), and slice blue"
+pass "chain client-fw-nat-server created over 3 VNodes (fw-nat over shared memory), and slice blue"
 
 i=0
 until client ping -c 1 -W 2 10.0.2.2 > /dev/null 2>&1; do
@@ -85,4 +95,5 @@ pass "crashing module: web's firewall restarted by programmerd, blue answered $b
 $SNC delete web > /dev/null || fail "delete web"
 $SNC delete blue > /dev/null || fail "delete blue"
 ip netns list | grep -q "^$P-vn[0-9]*\." && fail "sliver namespaces left"
-pass "deleted; nothing left"
+ls /dev/shm/"$P"-* > /dev/null 2>&1 && fail "shared-memory link files left: $(ls /dev/shm/"$P"-*)"
+pass "deleted; nothing left (namespaces, link files)"

@@ -254,6 +254,21 @@ static void test_bad_values(void **st)
                                   "address", ""));
     set_member(v, "routes", xmlrpc_array_new(&env));
     expect(v, 114, "ifname 'l1' is used twice");
+    /* shared-memory ports: a side, and only on a fast path */
+    v = container_req();
+    set_member(v, "ports",
+               xmlrpc_build_value(&env, "({s:s,s:s,s:s,s:s})", "ifname", "l1",
+                                  "host_port", "k1m", "address", "", "shm",
+                                  "a"));
+    set_member(v, "routes", xmlrpc_array_new(&env));
+    expect(v, 114, "only fastpath slivers take shared-memory ports");
+    v = container_req();
+    set_member(v, "ports",
+               xmlrpc_build_value(&env, "({s:s,s:s,s:s,s:s})", "ifname", "l1",
+                                  "host_port", "k1m", "address", "", "shm",
+                                  "c"));
+    set_member(v, "routes", xmlrpc_array_new(&env));
+    expect(v, 114, "shm 'c' is not");
 
     static const struct {
         const char *to, *via, *msg;
