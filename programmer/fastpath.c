@@ -9,6 +9,7 @@
  * EX_USAGE / EX_CONFIG (sysexits.h) for bad arguments, modules or module
  * parameters (restarting would not help). */
 #include <errno.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <net/if.h>
@@ -46,6 +47,7 @@ struct options {
     int n_params;
     int ctl_fd;
     bool check;
+    bool batch; /* SCHED_BATCH */
 };
 
 /* What the control channel handler works on. */
@@ -66,7 +68,7 @@ static void usage(FILE *f)
         "PORT...\n"
         "                [--param KEY=VALUE...] [--user NAME] [--log FILE]\n"
         "                [--log-level err|warn|info|debug] [--control-fd FD]\n"
-        "                [--check]\n"
+        "                [--sched batch|other] [--check]\n"
         "  PORT: an interface name (AF_PACKET; the kernel stack's copy of\n"
         "        its frames is dropped: afpacket:NAME,stack=drop) or a pktio\n"
         "        spec such as afxdp:l1, shm:PATH,side=a or pcap:IN,OUT;\n"
@@ -75,13 +77,15 @@ static void usage(FILE *f)
         "  --module-file: a module built against vnode_module.h (loaded\n"
         "        with dlopen after dropping privileges)\n"
         "  --user: who to run as once the ports are open (default nobody)\n"
+        "  --sched: batch (default): SCHED_BATCH, a frame's arrival does not\n"
+        "        preempt whatever runs on the core, so fast paths sharing a\n"
+        "        core (a chain) keep large bursts; other: SCHED_OTHER\n"
         "  --check: load the module, dry-run its parameters for ports named\n"
         "        PORT (not opened), print 'ok NAME' and exit\n"
         "  modules: %s\n",
         fp_module_names());
 }
 
-/* Splits "KEY=VALUE" in place (argv strings are writable). */
 /* --port [NAME=]SPEC: a NAME comes before the first '=' that precedes
  * the spec's first ':' ("l2=shm:/run/x,side=a"; "afpacket:l1,block_ms=4"
  * has none). */
@@ -111,6 +115,7 @@ static int add_port(struct options *o, const char *arg)
     return 0;
 }
 
+/* Splits "KEY=VALUE" in place (argv strings are writable). */
 static int add_param(struct options *o, char *kv)
 {
     char *eq = strchr(kv, '=');
@@ -153,6 +158,7 @@ static int parse_options(int argc, char **argv, struct options *o)
         {"port", required_argument, NULL, 'p'},
         {"param", required_argument, NULL, 'P'},
         {"user", required_argument, NULL, 'u'},
+        {"sched", required_argument, NULL, 's'},
         {"log", required_argument, NULL, 'o'},
         {"log-level", required_argument, NULL, 'v'},
         {"control-fd", required_argument, NULL, 'c'},
@@ -164,6 +170,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 
     o->user = "nobody";
     o->ctl_fd = -1;
+    o->batch = true;
     while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         switch (ch) {
         case 'm':
@@ -173,11 +180,6 @@ static int parse_options(int argc, char **argv, struct options *o)
             o->module_file = optarg;
             break;
         case 'p':
-            if (o->n_ports == VNODE_MAX_PORTS) {
-                fprintf(stderr, "fastpath: at most %d ports\n",
-                        VNODE_MAX_PORTS);
-                return -1;
-            }
             if (add_port(o, optarg) < 0)
                 return -1;
             break;
@@ -187,6 +189,13 @@ static int parse_options(int argc, char **argv, struct options *o)
             break;
         case 'u':
             o->user = optarg;
+            break;
+        case 's':
+            if (strcmp(optarg, "batch") != 0 && strcmp(optarg, "other") != 0) {
+                fprintf(stderr, "fastpath: --sched batch|other\n");
+                return -1;
+            }
+            o->batch = strcmp(optarg, "batch") == 0;
             break;
         case 'o':
             o->log_file = optarg;
@@ -425,6 +434,22 @@ cleanup:
     return rc;
 }
 
+/* --sched. Fast paths on one core hand bursts to each other (a chain):
+ * under SCHED_OTHER each wake-up preempts the sender, so every burst of 64
+ * costs two context switches per hop, and a 6-router chain's rate swung
+ * between 54% and 89% of one router's from run to run; under SCHED_BATCH
+ * a woken fast path waits for the running one to sleep or use its slice,
+ * and the chain kept 94-106% (docs/bench-fastpath.md). The cost: under
+ * load, a frame may wait up to a scheduler slice (a few ms) longer. */
+static void set_sched(const struct options *o)
+{
+    struct sched_param sp = {0};
+
+    if (o->batch && sched_setscheduler(0, SCHED_BATCH, &sp) < 0)
+        log_warn("SCHED_BATCH: %s; running under SCHED_OTHER",
+                 strerror(errno));
+}
+
 int main(int argc, char **argv)
 {
     struct options o = {0};
@@ -455,6 +480,7 @@ int main(int argc, char **argv)
         return EX_CONFIG;
     }
     install_signals();
+    set_sched(&o);
     for (int i = 0; i < o.n_ports; i++) {
         const char *s = o.ports[i];
         if (strchr(s, ':') == NULL) {
