@@ -21,14 +21,15 @@
 # deltas over the same window (busy = wall - idle; both cores, source
 # included); "DUT ns/pkt" is the forwarding processes' own CPU time
 # (schedstat) per delivered packet.
-# Each 64-byte figure is the median of REPS runs; before each run the bench
-# waits (up to QUIET_MAX s) for both cores to be idle, measures the CPU
+# Each 64-byte figure is the median of REPS runs (CHAIN_REPS for the
+# chain); before each run the bench waits (up to QUIET_MAX s) for both cores to be idle, measures the CPU
 # used by processes that are not its own during the window ("other", % of a
 # core) and repeats a run that had more than OTHER_MAX (at most twice,
 # keeping the least disturbed). Frame sizes are L2 without FCS on veth:
 # "64" = 60 bytes + FCS, "1400" = 1400 bytes.
 #
-# Env: SECS=3 REPS=3 REPS_1400=1 FLOWS=16 CHAIN=6 VM=1 (0 = skip the VM)
+# Env: SECS=3 REPS=3 REPS_1400=1 FLOWS=16 CHAIN=6 CHAIN_REPS=5
+#      SHM_SLOTS=4096 VM=1 (0 = skip the VM)
 #      QUIET_MAX=20 QUIET_PCT=12 OTHER_MAX=10 QUIET_BUDGET=240
 #      CASES="kfwd fprouter fprouter_xdp knat fpnat kfw kbrfw fpfw vm chain"
 #            (chainveth: informational, not in the default)
@@ -47,6 +48,8 @@ REPS=${REPS:-3}
 REPS_1400=${REPS_1400:-1}
 FLOWS=${FLOWS:-16}
 CHAIN=${CHAIN:-6}
+CHAIN_REPS=${CHAIN_REPS:-5}
+SHM_SLOTS=${SHM_SLOTS:-4096} # as programmerd makes them
 VM=${VM:-1}
 QUIET_MAX=${QUIET_MAX:-20}
 QUIET_PCT=${QUIET_PCT:-12}
@@ -261,7 +264,7 @@ line_up() {
     i=1
     while [ $i -lt "$n" ]; do
         if [ "${2:-}" = shm ]; then
-            "$SHM" create "/dev/shm/$P.c$i.shm"
+            "$SHM" create "/dev/shm/$P.c$i.shm" "$SHM_SLOTS"
         else
             ip link add "${P}r${i}o" netns "$P-r$i" type veth peer name "${P}r$((i + 1))i" netns "$P-r$((i + 1))"
             ip -n "$P-r$i" link set "${P}r${i}o" up
@@ -627,7 +630,7 @@ if want chain; then
     while [ $n -le "$CHAIN" ]; do
         chain_run "$n" shm
         r=0
-        while [ $r -lt "$REPS" ]; do measure "chain$n" 60 "$RMAC"; r=$((r + 1)); done
+        while [ $r -lt "$CHAIN_REPS" ]; do measure "chain$n" 60 "$RMAC"; r=$((r + 1)); done
         line_down
         n=$((n + 1))
     done
@@ -701,7 +704,7 @@ echo "(*) informational, not in RESULT:"
     echo "vm=unavailable (${VM_STATUS#unavailable: })"
 echo
 echo "Chain of n fast-path routers (A - R1 - ... - Rn - B, every router on CPU1, routers joined by shared-memory"
-echo "links as programmerd joins fast paths on one VNode), 64-byte frames;"
+echo "links as programmerd joins fast paths on one VNode, $SHM_SLOTS slots), 64-byte frames, median of $CHAIN_REPS;"
 echo "kept = pps(n)/pps(1); hop eff = CPU per packet per hop at n=1 over the same at n (1 core for all n hops):"
 printf '%3s %11s %8s %6s %6s %9s %12s %9s %6s\n' n pps "kept%" "CPU0%" "CPU1%" "DUTns/p" "DUTns/p/hop" "hop eff%" "other%"
 c1=$(pps chain1 60)

@@ -407,6 +407,13 @@ static const struct sliver *shm_peer(const struct node *n,
     return NULL;
 }
 
+/* Slots per direction of a shared-memory link (of 2 KiB: 16 MiB a link).
+ * Fast paths that share a core run in turns of up to a scheduler slice
+ * (SCHED_BATCH): at 0.5 Mpps, 1024 slots overflowed between turns and 14%
+ * of what the first router of a 6-chain forwarded was dropped at its
+ * output, CPU wasted; 4096 held (docs/bench-fastpath.md). */
+#define SHM_SLOTS 4096
+
 /* Makes the link file of shared-memory port 'p', unless its other end
  * made it already: a file nobody holds is a leftover and is made anew. */
 static int shm_make(struct node *n, const struct sliver *v,
@@ -417,7 +424,7 @@ static int shm_make(struct node *n, const struct sliver *v,
     if (shm_peer(n, v, p) != NULL)
         return 0;
     if (shm_path(n, p, path, sizeof(path)) < 0 ||
-        pktio_shm_create(path, 0, 0, msg, sizeof(msg)) < 0) {
+        pktio_shm_create(path, SHM_SLOTS, 0, msg, sizeof(msg)) < 0) {
         if (asprintf(err, "shared-memory link %s: %s", p->host_port,
                      shm_path(n, p, path, sizeof(path)) < 0 ? "path too long"
                                                             : msg) < 0)
