@@ -22,9 +22,9 @@
 # included); "DUT ns/pkt" is the forwarding processes' own CPU time
 # (schedstat) per delivered packet.
 # Each 64-byte figure is the median of REPS runs (CHAIN_REPS for the
-# chain); before each run the bench waits (up to QUIET_MAX s) for both cores to be idle, measures the CPU
-# used by processes that are not its own during the window ("other", % of a
-# core) and repeats a run that had more than OTHER_MAX (at most twice,
+# chain); before each run the bench waits (up to QUIET_MAX s) for both
+# cores to be idle, measures the CPU used by processes that are not its own
+# during the window ("other", % of a core) and repeats a run that had more than OTHER_MAX (at most twice,
 # keeping the least disturbed). Frame sizes are L2 without FCS on veth:
 # "64" = 60 bytes + FCS, "1400" = 1400 bytes.
 #
