@@ -7,6 +7,7 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "log.h"
 #include "pktio_impl.h"
@@ -341,4 +342,12 @@ int pktio_csum_fix_partial(uint8_t *frame, size_t len)
         return 0;
     l4_fill(frame, &l);
     return 1;
+}
+
+uint64_t pktio_realtime_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }

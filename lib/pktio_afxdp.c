@@ -467,14 +467,6 @@ struct pktio *pktio_afxdp_open_quiet(const char *arg, char *why, size_t why_len)
     return afxdp_open_with(arg, NULL, 0, &r);
 }
 
-static uint64_t realtime_ns(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 static int afxdp_recv(struct pktio *p, struct pktio_pkt *pkts, int max)
 {
     struct afxdp *x = (struct afxdp *)p;
@@ -487,7 +479,7 @@ static int afxdp_recv(struct pktio *p, struct pktio_pkt *pkts, int max)
     if (n == 0)
         return 0;
     /* AF_XDP carries no receive time: one reading per burst. */
-    now = realtime_ns();
+    now = pktio_realtime_ns();
     for (uint32_t i = 0; i < n; i++) {
         const struct xdp_desc *d = xsk_ring_cons__rx_desc(&x->rx, idx + i);
 

@@ -5,6 +5,7 @@
 #define VN_PKTIO_IMPL_H
 
 #include <net/if.h>
+#include <stdint.h>
 
 #include "pktio.h"
 
@@ -51,6 +52,10 @@ extern const struct pktio_ops pktio_shm_ops;
  * checksum and returns 1; otherwise leaves the frame alone and returns 0.
  * For backends that cannot tell such frames apart (AF_XDP). */
 int pktio_csum_fix_partial(uint8_t *frame, size_t len);
+
+/* Now, CLOCK_REALTIME in ns: the receive time of backends that take one
+ * per burst (AF_XDP, shm). */
+uint64_t pktio_realtime_ns(void);
 
 /* Opens "IFNAME[,options]" like pktio_afxdp_ops.open, but does not log
  * when AF_XDP is refused: writes the reason into 'why' ('why_len' bytes,

@@ -554,14 +554,6 @@ static int shm_arm(struct pktio *p)
 
 static void shm_release(struct pktio *p);
 
-static uint64_t realtime_ns(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 static int shm_recv(struct pktio *p, struct pktio_pkt *pkts, int max)
 {
     struct shm_port *s = (struct shm_port *)p;
@@ -602,7 +594,7 @@ static int shm_recv(struct pktio *p, struct pktio_pkt *pkts, int max)
     }
     if (prod == s->rx_next)
         return 0;
-    now = realtime_ns(); /* one reading per burst */
+    now = pktio_realtime_ns(); /* one reading per burst */
     while (n < max && s->rx_next != prod) {
         uint8_t *slot = slot_at(s->rx_slots, s, s->rx_next);
         /* Read once: the peer may change it under us. */
