@@ -15,10 +15,11 @@
  * For scale, the same loop runs through a "memory floor": a plain round
  * robin over as many links, with no hierarchy and no heaps, that touches
  * what any scheduler with per-link queues and statistics must touch per
- * packet (a link record and a slice record of the scheduler's sizes, the
- * ring slot on dequeue and on enqueue, a delay-histogram counter, an id
- * hash lookup), in the same interleaved order. The difference between the
- * two is the cost of the scheduling itself.
+ * packet (a link record and a slice record, the ring slot on dequeue and on
+ * enqueue, a delay-histogram counter, an id hash lookup), in the same
+ * interleaved order. The difference between the two is the cost of the
+ * scheduling itself. The floor's records keep the sizes the scheduler's had
+ * before its hot/cold split, so that it stays comparable across versions.
  *
  * Usage: vsched_cost [packets_per_run] [runs]
  * Last line: RESULT vsched_cost ns_per_pkt_1=... ns_per_pkt_1000=...
@@ -156,8 +157,11 @@ static uint64_t churn(struct vsched *s, uint64_t *now, uint64_t n)
 
 /* ---- the memory floor ---- */
 
-#define FLOOR_LINK_BYTES 1832 /* sizeof(struct link) in lib/vsched.c */
-#define FLOOR_SLICE_BYTES 312 /* sizeof(struct slice) */
+/* sizeof(struct link) and sizeof(struct slice) in lib/vsched.c before the
+ * hot/cold split (now a link is 128 + 192 bytes of hot records, a slice
+ * 128 + 64, and the rest is cold). */
+#define FLOOR_LINK_BYTES 1832
+#define FLOOR_SLICE_BYTES 312
 #define FLOOR_HIST 337
 
 struct floor_slot {

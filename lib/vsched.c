@@ -3,7 +3,8 @@
  * How the semantics of sched.h are kept in O(log n) per packet:
  *  - every bucket remembers when it comes out of debt ('ready_ns'), so
  *    "may it send at now?" is one comparison, and a node that may not send
- *    waits in one timer heap keyed by that time;
+ *    waits for that time in a timer wheel (exact times; timers beyond its
+ *    horizon wait in a heap);
  *  - each slice keeps two heaps of its links: 'hw' (backlogged, own ceiling
  *    not in debt; keyed by SFQ start tag) and 'h0' (those of them below
  *    their guarantee; keyed by EDF deadline);
@@ -18,6 +19,29 @@
  * a node belongs from its state at 'now' and moves it, so it is idempotent
  * and can be called whenever something may have changed. Due timers are
  * handled at the start of every dequeue.
+ *
+ * Memory layout (with thousands of backlogged links, fair queueing visits a
+ * different link for nearly every packet, so what a decision touches is
+ * cold; docs/scheduler.md, "Cost", has the measurements):
+ *  - links and slices live in arrays indexed by a slot number, and every
+ *    reference between them is a slot, not a pointer;
+ *  - what a decision reads and writes is in "hot" records of two cache
+ *    lines ('struct link', 'struct slice'), and a link's queue state and
+ *    counters in a third array ('struct link_q', one line for class 0);
+ *    configuration, statistics and the delay histograms are in cold arrays;
+ *  - heap entries carry their key, tie and slot, and the heaps' positions
+ *    are dense arrays indexed by slot, so a sift never touches a node;
+ *  - the length of every link's head packet is kept in a dense array, and
+ *    each queue keeps the length of the packet after its head: decisions
+ *    and charges never wait for a ring slot, and a slice's deadline does
+ *    not read its top link's queue;
+ *  - each slice's heaps of links have their tops copied into one dense
+ *    line per slice, which is what choosing a link reads;
+ *  - the records of the chosen link and slice are prefetched as soon as
+ *    they are known;
+ *  - delays for the histograms are buffered during a dequeue and applied
+ *    after it, with prefetches, instead of one cold miss per packet on the
+ *    way of the next decision.
  *
  * Units: tokens in nanobits (1e-9 bit; a byte is 8e9 of them), so that
  * rate_bps * dt_ns is exact; times in ns; SFQ tags in "virtual bytes":
@@ -41,30 +65,36 @@
  * tags wrapped around, and is ignored. */
 #define VT_AHEAD_MAX ((uint64_t)VSCHED_PKT_MAX_BYTES * VT_PER_BYTE_W1)
 #define NO_TIMER UINT64_MAX
+#define NONE UINT32_MAX /* no slot */
+#define CACHE_LINE 64
 
-#define container_of(p, type, member)                                          \
-    ((type *)(void *)((char *)(p)-offsetof(type, member)))
+#define prefetch_w(p) __builtin_prefetch((p), 1, 3)
 
 /* ---- token bucket ---- */
 
+/* Its depth is the owner's burst (a link's or slice's guarantee and ceiling
+ * share one), given to the calls that need it. */
 struct tb {
     uint64_t rate_bps; /* 0: the bucket does not exist */
-    int64_t depth_nbit;
-    int64_t tok_nbit; /* tokens at t_ns */
+    int64_t tok_nbit;  /* tokens at t_ns */
     uint64_t t_ns;
     uint64_t ready_ns; /* when tok_nbit is (or was) back to >= 0 */
 };
 
+static int64_t depth_nbit(uint32_t burst_bytes)
+{
+    return (int64_t)burst_bytes * NBIT_PER_BYTE;
+}
+
 static void tb_init(struct tb *b, uint64_t rate_bps, uint32_t burst_bytes)
 {
     b->rate_bps = rate_bps;
-    b->depth_nbit = (int64_t)burst_bytes * NBIT_PER_BYTE;
-    b->tok_nbit = b->depth_nbit;
+    b->tok_nbit = depth_nbit(burst_bytes);
     b->t_ns = 0;
     b->ready_ns = 0;
 }
 
-static void tb_fill(struct tb *b, uint64_t now)
+static void tb_fill(struct tb *b, int64_t depth, uint64_t now)
 {
     uint64_t add, room;
 
@@ -72,11 +102,11 @@ static void tb_fill(struct tb *b, uint64_t now)
         return;
     add = now - b->t_ns;
     b->t_ns = now;
-    if (b->tok_nbit >= b->depth_nbit)
+    if (b->tok_nbit >= depth)
         return;
-    room = (uint64_t)(b->depth_nbit - b->tok_nbit);
+    room = (uint64_t)(depth - b->tok_nbit);
     if (__builtin_mul_overflow(add, b->rate_bps, &add) || add >= room)
-        b->tok_nbit = b->depth_nbit;
+        b->tok_nbit = depth;
     else
         b->tok_nbit += (int64_t)add;
 }
@@ -89,9 +119,9 @@ static uint64_t tb_ready_after(const struct tb *b, uint64_t now)
     return now + debt / b->rate_bps + (debt % b->rate_bps != 0);
 }
 
-static void tb_charge(struct tb *b, uint32_t len, uint64_t now)
+static void tb_charge(struct tb *b, int64_t depth, uint32_t len, uint64_t now)
 {
-    tb_fill(b, now);
+    tb_fill(b, depth, now);
     b->tok_nbit -= (int64_t)len * NBIT_PER_BYTE;
     if (b->tok_nbit < -TOK_DEBT_MAX)
         b->tok_nbit = -TOK_DEBT_MAX;
@@ -99,19 +129,18 @@ static void tb_charge(struct tb *b, uint32_t len, uint64_t now)
 }
 
 /* New rate and burst at 'now' (see sched.h: tokens kept, cut to the burst;
- * a bucket that did not exist starts full). */
-static void tb_set(struct tb *b, uint64_t rate_bps, uint32_t burst_bytes,
-                   uint64_t now)
+ * a bucket that did not exist starts full). 'old_burst' is the depth it had. */
+static void tb_set(struct tb *b, uint32_t old_burst, uint64_t rate_bps,
+                   uint32_t burst_bytes, uint64_t now)
 {
-    int64_t depth = (int64_t)burst_bytes * NBIT_PER_BYTE;
+    int64_t depth = depth_nbit(burst_bytes);
 
     if (!b->rate_bps || !rate_bps) {
         tb_init(b, rate_bps, burst_bytes);
         return;
     }
-    tb_fill(b, now);
+    tb_fill(b, depth_nbit(old_burst), now);
     b->rate_bps = rate_bps;
-    b->depth_nbit = depth;
     if (b->tok_nbit > depth)
         b->tok_nbit = depth;
     if (b->tok_nbit < 0)
@@ -124,60 +153,106 @@ static bool tb_ok(const struct tb *b, uint64_t now)
     return !b->rate_bps || now >= b->ready_ns;
 }
 
-/* ---- indexed binary min-heap ---- */
+/* ---- indexed 4-ary min-heap ---- */
 
-/* 'pos' points into the owner: index + 1 of its entry, 0 when absent. */
+/* An entry names its owner by slot ('idx'); the owner's position (index + 1,
+ * 0 when absent) is pos[idx] in an array the caller passes, dense so that a
+ * sift stays inside the heap and that array. Entries are 16 bytes and the
+ * array is placed so that the four children of a node share a cache line:
+ * a sift touches one line per level, and there are half the levels of a
+ * binary heap. */
 struct hent {
     uint64_t key;
     uint32_t tie;
-    uint32_t *pos;
+    uint32_t idx;
 };
 
+#define HEAP_PAD 3 /* entries before v[0]: children 4i+1..4i+4 aligned */
+
 struct heap {
-    struct hent *v;
+    struct hent *v; /* v - HEAP_PAD is the allocation */
     uint32_t n, cap;
 };
 
-/* Keys compare modulo 2^64 (SFQ tags wrap; times never get near it). */
+/* Keys compare modulo 2^64 (SFQ tags wrap; times never get near it).
+ * Without branches: which child is smallest is a coin toss for a branch
+ * predictor, and a sift makes several such choices. */
 static bool hent_less(const struct hent *a, const struct hent *b)
 {
     int64_t d = (int64_t)(a->key - b->key);
 
-    return d < 0 || (d == 0 && a->tie < b->tie);
+    return (d < 0) | ((d == 0) & (a->tie < b->tie));
 }
 
-static void heap_place(struct heap *h, uint32_t i, struct hent e)
+/* 'lt' ? b : a, without a branch (compilers do not always see it). */
+static uint32_t select_u32(bool lt, uint32_t b, uint32_t a)
 {
-    h->v[i] = e;
-    *e.pos = i + 1;
+    return a ^ ((a ^ b) & -(uint32_t)lt);
 }
 
-static void heap_sift(struct heap *h, uint32_t i)
+/* Index of the smallest of the 'n' (1..4) entries from v[c]. */
+static uint32_t heap_min_child(const struct hent *v, uint32_t c, uint32_t n)
 {
-    struct hent e = h->v[i];
+    uint32_t a, b;
 
-    while (i > 0 && hent_less(&e, &h->v[(i - 1) / 2])) {
-        heap_place(h, i, h->v[(i - 1) / 2]);
-        i = (i - 1) / 2;
+    if (n == 4) {
+        a = c + hent_less(&v[c + 1], &v[c]);
+        b = c + 2 + hent_less(&v[c + 3], &v[c + 2]);
+        return select_u32(hent_less(&v[b], &v[a]), b, a);
     }
+    a = c;
+    for (b = c + 1; b < c + n; b++)
+        a = select_u32(hent_less(&v[b], &v[a]), b, a);
+    return a;
+}
+
+static void heap_sift_up(struct heap *h, uint32_t *pos, uint32_t i,
+                         struct hent e)
+{
+    while (i > 0) {
+        uint32_t p = (i - 1) / 4;
+
+        if (!hent_less(&e, &h->v[p]))
+            break;
+        h->v[i] = h->v[p];
+        pos[h->v[i].idx] = i + 1;
+        i = p;
+    }
+    h->v[i] = e;
+    pos[e.idx] = i + 1;
+}
+
+static void heap_sift_down(struct heap *h, uint32_t *pos, uint32_t i,
+                           struct hent e)
+{
     for (;;) {
-        uint32_t c = 2 * i + 1;
+        uint32_t c = 4 * i + 1, m;
 
         if (c >= h->n)
             break;
-        if (c + 1 < h->n && hent_less(&h->v[c + 1], &h->v[c]))
-            c++;
-        if (!hent_less(&h->v[c], &e))
+        m = heap_min_child(h->v, c, h->n - c < 4 ? h->n - c : 4);
+        if (!hent_less(&h->v[m], &e))
             break;
-        heap_place(h, i, h->v[c]);
-        i = c;
+        h->v[i] = h->v[m];
+        pos[h->v[i].idx] = i + 1;
+        i = m;
     }
-    heap_place(h, i, e);
+    h->v[i] = e;
+    pos[e.idx] = i + 1;
+}
+
+/* Puts 'e' at index 'i' (a hole) and moves it to where it belongs. */
+static void heap_fix(struct heap *h, uint32_t *pos, uint32_t i, struct hent e)
+{
+    if (i > 0 && hent_less(&e, &h->v[(i - 1) / 4]))
+        heap_sift_up(h, pos, i, e);
+    else
+        heap_sift_down(h, pos, i, e);
 }
 
 static int heap_reserve(struct heap *h, uint32_t n)
 {
-    struct hent *v;
+    void *p;
     uint32_t cap;
 
     if (n <= h->cap)
@@ -185,59 +260,64 @@ static int heap_reserve(struct heap *h, uint32_t n)
     cap = h->cap ? h->cap : 4;
     while (cap < n)
         cap *= 2;
-    v = realloc(h->v, cap * sizeof(*v));
-    if (!v)
+    if (posix_memalign(&p, CACHE_LINE, (cap + HEAP_PAD) * sizeof(*h->v)))
         return -ENOMEM;
-    h->v = v;
+    if (h->n)
+        memcpy((struct hent *)p + HEAP_PAD, h->v, h->n * sizeof(*h->v));
+    if (h->v)
+        free(h->v - HEAP_PAD);
+    h->v = (struct hent *)p + HEAP_PAD;
     h->cap = cap;
     return 0;
 }
 
-/* Inserts, moves or removes the owner of 'pos' ('in' false: remove). The
- * capacity was reserved when the owner was added. */
-static void heap_set(struct heap *h, uint32_t *pos, bool in, uint64_t key,
-                     uint32_t tie)
+static void heap_free(struct heap *h)
+{
+    if (h->v)
+        free(h->v - HEAP_PAD);
+    h->v = NULL;
+    h->n = h->cap = 0;
+}
+
+static void heap_remove(struct heap *h, uint32_t *pos, uint32_t idx)
 {
     uint32_t i;
 
+    if (!pos[idx])
+        return;
+    i = pos[idx] - 1;
+    pos[idx] = 0;
+    if (i != --h->n)
+        heap_fix(h, pos, i, h->v[h->n]);
+}
+
+/* Inserts, moves or removes the entry of 'idx' ('in' false: remove). The
+ * capacity was reserved when the owner was added. */
+static void heap_set(struct heap *h, uint32_t *pos, uint32_t idx, bool in,
+                     uint64_t key, uint32_t tie)
+{
+    struct hent e = {key, tie, idx};
+    uint32_t i;
+
     if (!in) {
-        if (!*pos)
-            return;
-        i = *pos - 1;
-        *pos = 0;
-        if (i != --h->n) {
-            heap_place(h, i, h->v[h->n]);
-            heap_sift(h, i);
-        }
+        heap_remove(h, pos, idx);
         return;
     }
-    if (*pos) {
-        i = *pos - 1;
+    if (pos[idx]) {
+        i = pos[idx] - 1;
         if (h->v[i].key == key && h->v[i].tie == tie)
             return;
+        heap_fix(h, pos, i, e);
     } else {
-        i = h->n++;
+        heap_sift_up(h, pos, h->n++, e);
     }
-    heap_place(h, i, (struct hent){key, tie, pos});
-    heap_sift(h, i);
 }
 
-static const struct hent *heap_top(const struct heap *h)
-{
-    return h->n ? &h->v[0] : NULL;
-}
-
-/* The owner's 'pos' of the smallest entry of a heap known not to be empty. */
-static uint32_t *heap_min_pos(const struct heap *h)
-{
-    return h->v[0].pos;
-}
-
-/* ---- id -> object map: open addressing, linear probing ---- */
+/* ---- id -> slot map: open addressing, linear probing ---- */
 
 struct idmap_ent {
     uint32_t id;
-    void *p; /* NULL: free slot */
+    uint32_t slot1; /* slot + 1; 0: free entry */
 };
 
 struct idmap {
@@ -252,25 +332,26 @@ static uint32_t idmap_home(const struct idmap *m, uint32_t id)
     return (h ^ (h >> 15)) & m->mask;
 }
 
-static void *idmap_get(const struct idmap *m, uint32_t id)
+/* The slot of 'id', or NONE. */
+static uint32_t idmap_get(const struct idmap *m, uint32_t id)
 {
     if (!m->e)
-        return NULL;
+        return NONE;
     for (uint32_t i = idmap_home(m, id);; i = (i + 1) & m->mask) {
-        if (!m->e[i].p)
-            return NULL;
+        if (!m->e[i].slot1)
+            return NONE;
         if (m->e[i].id == id)
-            return m->e[i].p;
+            return m->e[i].slot1 - 1;
     }
 }
 
-static void idmap_put_nogrow(struct idmap *m, uint32_t id, void *p)
+static void idmap_put_nogrow(struct idmap *m, uint32_t id, uint32_t slot1)
 {
     uint32_t i = idmap_home(m, id);
 
-    while (m->e[i].p)
+    while (m->e[i].slot1)
         i = (i + 1) & m->mask;
-    m->e[i] = (struct idmap_ent){id, p};
+    m->e[i] = (struct idmap_ent){id, slot1};
     m->n++;
 }
 
@@ -290,8 +371,8 @@ static int idmap_reserve(struct idmap *m)
     m->mask = size - 1;
     m->n = 0;
     for (uint32_t i = 0; i < old_size; i++)
-        if (old[i].p)
-            idmap_put_nogrow(m, old[i].id, old[i].p);
+        if (old[i].slot1)
+            idmap_put_nogrow(m, old[i].id, old[i].slot1);
     free(old);
     return 0;
 }
@@ -301,13 +382,13 @@ static void idmap_del(struct idmap *m, uint32_t id)
 {
     uint32_t i = idmap_home(m, id), j;
 
-    while (m->e[i].id != id || !m->e[i].p)
+    while (m->e[i].id != id || !m->e[i].slot1)
         i = (i + 1) & m->mask;
     for (j = i;;) {
         uint32_t k;
 
         j = (j + 1) & m->mask;
-        if (!m->e[j].p)
+        if (!m->e[j].slot1)
             break;
         k = idmap_home(m, m->e[j].id);
         /* Move e[j] into the hole at i unless its home lies in (i, j]. */
@@ -316,23 +397,19 @@ static void idmap_del(struct idmap *m, uint32_t id)
             i = j;
         }
     }
-    m->e[i].p = NULL;
+    m->e[i].slot1 = 0;
     m->n--;
 }
 
 /* ---- queueing-delay histogram and windowed rate ---- */
 
 /* Eight sub-buckets per power of two: values below 8 exact, others within
- * 12.5 %; delays from 2^44 ns (~4.9 h) up share the last bucket. */
+ * 12.5 %; delays from 2^44 ns (~4.9 h) up share the last bucket. The number
+ * of samples is the sum of the counts (computed when asked). */
 #define HIST_SUB_BITS 3
 #define HIST_SUB (1u << HIST_SUB_BITS)
 #define HIST_EXP_MAX 43
 #define HIST_BUCKETS ((HIST_EXP_MAX - HIST_SUB_BITS + 2) * HIST_SUB + 1)
-
-struct hist {
-    uint64_t max_ns, n;
-    uint32_t count[HIST_BUCKETS];
-};
 
 static unsigned hist_index(uint64_t v)
 {
@@ -361,72 +438,70 @@ static uint64_t hist_upper(unsigned b)
     return ((uint64_t)(HIST_SUB + m + 1) << (e - HIST_SUB_BITS)) - 1;
 }
 
-static void hist_add(struct hist *h, uint64_t v)
+static void hist_add(uint32_t count[HIST_BUCKETS], unsigned b)
 {
-    unsigned b = hist_index(v);
-
-    if (h->count[b] == UINT32_MAX) {
+    if (count[b] == UINT32_MAX) {
         /* Halve everything: the shape survives, old samples weigh less. */
-        h->n = 0;
-        for (unsigned i = 0; i < HIST_BUCKETS; i++) {
-            h->count[i] /= 2;
-            h->n += h->count[i];
-        }
+        for (unsigned i = 0; i < HIST_BUCKETS; i++)
+            count[i] /= 2;
     }
-    h->count[b]++;
-    h->n++;
-    if (v > h->max_ns)
-        h->max_ns = v;
+    count[b]++;
 }
 
-/* Upper bound of the p-th permille, capped at the maximum. */
-static uint64_t hist_pct(const struct hist *h, unsigned permille)
+/* Upper bound of the p-th permille, capped at the maximum 'max'. */
+static uint64_t hist_pct(const uint32_t count[HIST_BUCKETS], uint64_t max,
+                         unsigned permille)
 {
-    uint64_t rank, seen = 0;
+    uint64_t n = 0, rank, seen = 0;
 
-    if (!h->n)
+    for (unsigned b = 0; b < HIST_BUCKETS; b++)
+        n += count[b];
+    if (!n)
         return 0;
-    rank = (h->n * permille + 999) / 1000;
+    rank = (n * permille + 999) / 1000;
     if (!rank)
         rank = 1;
     for (unsigned b = 0; b < HIST_BUCKETS; b++) {
-        seen += h->count[b];
+        seen += count[b];
         if (seen >= rank) {
             uint64_t u = hist_upper(b);
-            return u < h->max_ns ? u : h->max_ns;
+            return u < max ? u : max;
         }
     }
-    return h->max_ns;
+    return max;
 }
 
+/* Bytes sent per window [idx * W, idx * W + W), from the owner's running
+ * total of bytes sent: the hot path only compares 'now' with the end of the
+ * current window (kept in the hot record) and calls win_roll past it. */
 struct win {
-    uint64_t idx; /* window of cur_bytes: [idx * W, idx * W + W) */
-    uint64_t end_ns;
-    uint64_t cur_bytes, prev_bytes; /* prev: window idx - 1 */
+    uint64_t idx;        /* current window */
+    uint64_t base_bytes; /* the running total when it started */
+    uint64_t prev_bytes; /* sent in window idx - 1 */
 };
 
-static void win_add(struct win *w, uint64_t window_ns, uint64_t now,
-                    uint32_t len)
+/* The first send at or after '*end_ns'; 'total' is the running total before
+ * it. */
+static void win_roll(struct win *w, uint64_t *end_ns, uint64_t window_ns,
+                     uint64_t now, uint64_t total)
 {
-    if (now >= w->end_ns) {
-        uint64_t idx = now / window_ns;
+    uint64_t idx = now / window_ns;
 
-        w->prev_bytes = idx == w->idx + 1 ? w->cur_bytes : 0;
-        w->cur_bytes = 0;
-        w->idx = idx;
-        w->end_ns = (idx + 1) * window_ns;
-    }
-    w->cur_bytes += len;
+    w->prev_bytes = idx == w->idx + 1 ? total - w->base_bytes : 0;
+    w->base_bytes = total;
+    w->idx = idx;
+    *end_ns = (idx + 1) * window_ns;
 }
 
-static uint64_t win_rate(const struct win *w, uint64_t window_ns, uint64_t now)
+static uint64_t win_rate(const struct win *w, uint64_t end_ns,
+                         uint64_t window_ns, uint64_t now, uint64_t total)
 {
     uint64_t idx = now / window_ns, bytes = 0;
 
-    if (w->end_ns && w->idx == idx)
+    if (end_ns && w->idx == idx)
         bytes = w->prev_bytes;
-    else if (w->end_ns && w->idx + 1 == idx)
-        bytes = w->cur_bytes;
+    else if (end_ns && w->idx + 1 == idx)
+        bytes = total - w->base_bytes;
     return (uint64_t)((unsigned __int128)bytes * 8000000000u / window_ns);
 }
 
@@ -440,70 +515,164 @@ struct pkt_slot {
 
 struct queue {
     struct pkt_slot *ring;
+    uint64_t bytes;
     uint32_t cap, head, count; /* cap = limit_pkts */
     uint32_t limit_bytes;
-    uint64_t bytes;
+    /* Length of the packet after the head (when count >= 2): a send takes
+     * the new head's length from here and reads the ring for the one after,
+     * so that no decision waits for a ring slot. */
+    uint32_t next_len;
 };
 
-enum node_kind { NODE_SLICE, NODE_LINK };
-
-/* What links and slices share: their place in the timer heap. */
-struct node {
-    uint32_t timer_pos;
-    uint32_t id;
-    enum node_kind kind;
-};
-
+/* A link's hot record: what choosing it, charging it and refreshing it read
+ * and write, in two cache lines (the second mostly read). */
 struct link {
-    struct node n; /* first */
-    struct slice *slice;
-    struct link *next; /* in the slice's list */
-    struct tb g, c;    /* guarantee, ceiling */
-    uint64_t vt_per_byte;
+    struct tb g;                  /* guarantee */
     uint64_t start_vt, finish_vt; /* SFQ tags among the slice's links */
     uint64_t since_ns;            /* last send, or when it became backlogged */
-    uint32_t hw_pos, h0_pos;      /* in its slice's heaps (index + 1, 0: out) */
-    uint32_t queued_pkts;
-    uint64_t queued_bytes;
-    unsigned n_tclasses;
-    unsigned nonempty; /* bit c: queue c holds packets */
+    uint32_t vt_per_byte;         /* 2^30 / weight */
+    uint32_t slice;               /* its slice's slot */
+    /* second line */
+    struct tb c;         /* ceiling */
+    uint64_t win_end_ns; /* end of its current rate window */
+    uint64_t delay_max_ns;
+    uint32_t id;
+    uint32_t burst_bytes; /* depth of g and c */
+    uint8_t nonempty;     /* bit c: queue c holds packets */
+    uint8_t n_tclasses;
+} __attribute__((aligned(CACHE_LINE)));
+
+/* Its queues and counters: class 0 and the counters in the first line.
+ * What it was given is sent + queued + deleted (in link_cold). */
+struct link_q {
+    uint64_t sent_pkts, sent_bytes;
     struct queue q[VSCHED_TCLASS_MAX];
+} __attribute__((aligned(CACHE_LINE)));
+
+/* What only configuration and statistics read. */
+struct link_cold {
     struct vsched_link_conf conf;
-    uint64_t enq_pkts, enq_bytes, sent_pkts, sent_bytes;
+    uint32_t next; /* next link of its slice, or next free slot; NONE */
     uint64_t drops_own_pkts, drops_own_bytes;
     uint64_t drops_others_pkts, drops_others_bytes;
+    uint64_t deleted_pkts, deleted_bytes; /* dropped by updates */
     struct win win;
-    struct hist delay;
+    uint32_t delay[HIST_BUCKETS]; /* histogram of queueing delays */
 };
 
 struct slice {
-    struct node n; /* first */
-    struct tb g, c;
-    uint64_t vt_per_byte;
+    struct tb g;
     uint64_t start_vt, finish_vt; /* SFQ tags among the port's slices */
     uint64_t vt;                  /* SFQ virtual time of its links */
     uint64_t since_ns;            /* last send, or when it became backlogged */
-    uint32_t H0_pos, H1_pos, H2_pos; /* in the port's heaps */
-    struct heap hw, h0;              /* of its links, see the top comment */
-    struct link *links;              /* all of them, in a list */
-    uint32_t n_links;
-    uint64_t links_rate_bps; /* sum of its links' guarantees */
-    uint64_t queued_pkts, queued_bytes;
+    /* second line */
+    struct tb c;
+    uint64_t sent_pkts, sent_bytes;
+    uint64_t win_end_ns;
+    uint32_t vt_per_byte;
+    uint32_t burst_bytes;
+} __attribute__((aligned(CACHE_LINE)));
+
+/* Its heaps of links (entries: link slots, see the top comment) and a copy
+ * of their tops, which is what choosing a link and refreshing the slice
+ * read: one line, without touching the heaps' arrays. */
+struct slice_heaps {
+    struct hent top0; /* top of h0; idx NONE when empty */
+    uint32_t top_hw;  /* link at the top of hw, NONE when empty */
+    struct heap hw, h0;
+} __attribute__((aligned(CACHE_LINE)));
+
+struct slice_cold {
     struct vsched_slice_conf conf;
-    uint64_t sent_pkts, sent_bytes, drops_pkts, drops_bytes;
+    uint32_t links;     /* first of its links (slot), NONE */
+    uint32_t next_free; /* next free slot, NONE */
+    uint32_t n_links;
+    uint32_t n_busy;         /* its links holding packets */
+    uint64_t links_rate_bps; /* sum of its links' guarantees */
+    uint64_t drops_pkts, drops_bytes;
     struct win win;
 };
+
+_Static_assert(sizeof(struct link) == 2 * CACHE_LINE, "link: two lines");
+_Static_assert(sizeof(struct slice) == 2 * CACHE_LINE, "slice: two lines");
+_Static_assert(sizeof(struct slice_heaps) == CACHE_LINE, "slice_heaps: a line");
+_Static_assert(offsetof(struct link_q, q[1].ring) <= CACHE_LINE,
+               "link_q: class 0 and the counters in one line");
+
+/* ---- timers: a wheel of exact times, and heaps beyond it ---- */
+
+/* A link's or slice's timer: it waits for one of its buckets to come out of
+ * debt. Timers due within the wheel's horizon are kept in a wheel of
+ * TW_SIZE buckets of 2^TW_SHIFT ns (O(1) to set, move and cancel: most
+ * timers are set a few ms ahead and moved or fired soon), the others in
+ * the heaps 'tl' and 'ts'. Every key stays exact, so vsched_next_ns is. A
+ * timer is named by a tagged slot: slot << 1, | 1 for a slice. */
+#define TW_SHIFT 13   /* 8.192 us per bucket */
+#define TW_SIZE 4096u /* horizon: 33.5 ms */
+#define TW_MASK (TW_SIZE - 1)
+#define TW_WORDS (TW_SIZE / 64)
+#define TIMER_LINK(li) ((li) << 1)
+#define TIMER_SLICE(si) ((si) << 1 | 1u)
+
+struct tnode {
+    uint64_t key;        /* in the wheel at this time; NO_TIMER: not in it */
+    uint32_t next, prev; /* in its bucket's list (tagged); NONE: end */
+};
+
+struct twheel {
+    uint64_t cur; /* bucket (time >> TW_SHIFT) of the last run: the wheel
+                     holds buckets cur .. cur + TW_SIZE - 1 */
+    uint32_t n;
+    uint32_t head[TW_SIZE];  /* first timer of each bucket, NONE */
+    uint64_t bits[TW_WORDS]; /* buckets that hold timers */
+};
+
+/* Dense per-link arrays (one allocation, 'LD_N' sections of l_cap). */
+enum { LD_HW_POS, LD_H0_POS, LD_TL_POS, LD_HEAD_LEN, LD_N };
+/* Dense per-slice arrays. */
+enum { SD_ID, SD_H0_POS, SD_H1_POS, SD_H2_POS, SD_TS_POS, SD_N };
 
 struct vsched {
     struct vsched_port_conf conf;
     struct tb port;
-    uint64_t now_ns; /* the largest 'now' seen */
-    uint64_t vt;     /* SFQ virtual time of the slices */
-    struct idmap slices, links;
-    struct heap H0, H1, H2, timers;
+    int64_t port_depth_nbit;
+    uint64_t now_ns;        /* the largest 'now' seen */
+    uint64_t vt;            /* SFQ virtual time of the slices */
+    struct heap H0, H1, H2; /* of slices (slots) */
+    struct heap tl, ts;     /* timers of links and slices beyond the wheel */
+    struct twheel tw;
+
+    /* Links, by slot. */
+    struct link *l;
+    struct link_q *lq;
+    struct link_cold *lc;
+    uint32_t *ld;                       /* dense: */
+    uint32_t *hw_pos, *h0_pos, *tl_pos; /* positions in the heaps */
+    uint32_t *head_len; /* length of its head packet (if it has one) */
+    struct tnode *tnl;  /* its timer */
+    uint32_t l_cap, l_free;
+
+    /* Slices, by slot. */
+    struct slice *sl;
+    struct slice_heaps *sh;
+    struct slice_cold *sc;
+    uint32_t *sd; /* dense: */
+    uint32_t *s_id, *H0_pos, *H1_pos, *H2_pos, *ts_pos;
+    struct tnode *tns;
+    uint32_t s_cap, s_free;
+
+    struct idmap slices, links; /* id -> slot */
     uint64_t slices_rate_bps;
     struct vsched_port_stats st;
 };
+
+/* A delay waiting for its histogram (see vsched_dequeue). */
+struct delay_rec {
+    uint32_t link;   /* slot */
+    uint32_t bucket; /* hist_index of the delay */
+};
+
+#define DELAY_BATCH 32
 
 static uint64_t advance_now(struct vsched *s, uint64_t now)
 {
@@ -532,26 +701,93 @@ static void free_pkt(const struct vsched *s, void *pkt)
         s->conf.free_pkt(pkt, s->conf.free_ctx);
 }
 
-static struct link *link_of(const struct vsched *s, uint32_t id)
+static uint32_t link_of(const struct vsched *s, uint32_t id)
 {
     return idmap_get(&s->links, id);
 }
 
-static struct slice *slice_of(const struct vsched *s, uint32_t id)
+static uint32_t slice_of(const struct vsched *s, uint32_t id)
 {
     return idmap_get(&s->slices, id);
 }
 
-static const struct pkt_slot *link_head(const struct link *l)
+/* The head packet of a link that holds one. */
+static const struct pkt_slot *link_head(const struct link *l,
+                                        const struct link_q *lq)
 {
-    const struct queue *q = &l->q[__builtin_ctz(l->nonempty)];
+    const struct queue *q = &lq->q[__builtin_ctz(l->nonempty)];
 
     return &q->ring[q->head];
 }
 
-static void set_timer(struct vsched *s, struct node *n, uint64_t t)
+static struct tnode *tnode_of(const struct vsched *s, uint32_t t)
 {
-    heap_set(&s->timers, &n->timer_pos, t != NO_TIMER, t, n->id);
+    return t & 1 ? &s->tns[t >> 1] : &s->tnl[t >> 1];
+}
+
+static void tw_link(struct vsched *s, uint32_t t, uint64_t key)
+{
+    struct tnode *x = tnode_of(s, t);
+    uint32_t b = (uint32_t)(key >> TW_SHIFT) & TW_MASK;
+
+    x->key = key;
+    x->prev = NONE;
+    x->next = s->tw.head[b];
+    if (x->next != NONE)
+        tnode_of(s, x->next)->prev = t;
+    else
+        s->tw.bits[b / 64] |= 1ULL << (b % 64);
+    s->tw.head[b] = t;
+    s->tw.n++;
+}
+
+static void tw_unlink(struct vsched *s, uint32_t t)
+{
+    struct tnode *x = tnode_of(s, t);
+    uint32_t b = (uint32_t)(x->key >> TW_SHIFT) & TW_MASK;
+
+    if (x->prev != NONE)
+        tnode_of(s, x->prev)->next = x->next;
+    else if ((s->tw.head[b] = x->next) == NONE)
+        s->tw.bits[b / 64] &= ~(1ULL << (b % 64));
+    if (x->next != NONE)
+        tnode_of(s, x->next)->prev = x->prev;
+    x->key = NO_TIMER;
+    s->tw.n--;
+}
+
+/* Sets timer 't' to 'key', or cancels it (NO_TIMER). */
+static void set_timer_move(struct vsched *s, uint32_t t, uint64_t key)
+{
+    struct tnode *x = tnode_of(s, t);
+    uint32_t slot = t >> 1;
+    struct heap *far = t & 1 ? &s->ts : &s->tl;
+    uint32_t *pos = t & 1 ? s->ts_pos : s->tl_pos;
+
+    if (x->key != NO_TIMER)
+        tw_unlink(s, t);
+    if (key != NO_TIMER && (key >> TW_SHIFT) - s->tw.cur < TW_SIZE) {
+        heap_remove(far, pos, slot);
+        tw_link(s, t, key);
+    } else {
+        heap_set(far, pos, slot, key != NO_TIMER, key,
+                 t & 1 ? s->s_id[slot] : s->l[slot].id);
+    }
+}
+
+/* Most refreshes leave the timer as it was: that is checked inline. */
+static void set_link_timer(struct vsched *s, uint32_t li, uint64_t t)
+{
+    if (s->tnl[li].key == t && (t != NO_TIMER || !s->tl_pos[li]))
+        return;
+    set_timer_move(s, TIMER_LINK(li), t);
+}
+
+static void set_slice_timer(struct vsched *s, uint32_t si, uint64_t t)
+{
+    if (s->tns[si].key == t && (t != NO_TIMER || !s->ts_pos[si]))
+        return;
+    set_timer_move(s, TIMER_SLICE(si), t);
 }
 
 /* EDF deadline on guarantee 'g' for a packet of 'len' bytes. */
@@ -562,270 +798,443 @@ static uint64_t deadline(const struct tb *g, uint64_t since, uint32_t len)
     return start + (uint64_t)len * NBIT_PER_BYTE / g->rate_bps;
 }
 
-/* Puts slice 'sl' where its state at 'now' says (see the top comment). */
-static void slice_refresh(struct vsched *s, struct slice *sl, uint64_t now)
+/* Copies the tops of a slice's heaps after they changed. */
+static void slice_tops(struct slice_heaps *sh)
 {
-    bool c_ok = tb_ok(&sl->c, now);
-    bool g_ok = c_ok && sl->g.rate_bps && now >= sl->g.ready_ns;
-    bool active = c_ok && sl->hw.n;
-    const struct hent *top0 = heap_top(&sl->h0);
-    uint64_t t = NO_TIMER;
+    static const struct hent none = {0, 0, NONE};
 
-    if (active && !sl->H2_pos)
-        sl->start_vt = sfq_start(s->vt, sl->finish_vt);
-    heap_set(&s->H2, &sl->H2_pos, active, sl->start_vt, sl->n.id);
-    heap_set(&s->H0, &sl->H0_pos, c_ok && top0, top0 ? top0->key : 0,
-             top0 ? top0->tie : 0);
-    if (g_ok && active) {
-        struct link *l =
-            container_of(heap_min_pos(&sl->hw), struct link, hw_pos);
-        heap_set(&s->H1, &sl->H1_pos, true,
-                 deadline(&sl->g, sl->since_ns, link_head(l)->len), sl->n.id);
-    } else {
-        heap_set(&s->H1, &sl->H1_pos, false, 0, 0);
-    }
-    if (sl->hw.n && !c_ok)
-        t = sl->c.ready_ns;
-    else if (sl->hw.n && sl->g.rate_bps && !g_ok)
-        t = sl->g.ready_ns;
-    set_timer(s, &sl->n, t);
+    sh->top_hw = sh->hw.n ? sh->hw.v[0].idx : NONE;
+    sh->top0 = sh->h0.n ? sh->h0.v[0] : none;
 }
 
-/* Puts link 'l' where its state at 'now' says; the caller refreshes its
+/* Puts slice 'si' where its state at 'now' says (see the top comment). */
+static void slice_refresh(struct vsched *s, uint32_t si, uint64_t now)
+{
+    struct slice *sl = &s->sl[si];
+    const struct slice_heaps *sh = &s->sh[si];
+    uint32_t id = s->s_id[si];
+    bool c_ok = tb_ok(&sl->c, now);
+    bool g_ok = c_ok && sl->g.rate_bps && now >= sl->g.ready_ns;
+    bool active = c_ok && sh->top_hw != NONE;
+    uint64_t t = NO_TIMER;
+
+    if (active && !s->H2_pos[si])
+        sl->start_vt = sfq_start(s->vt, sl->finish_vt);
+    heap_set(&s->H2, s->H2_pos, si, active, sl->start_vt, id);
+    if (c_ok && sh->top0.idx != NONE)
+        heap_set(&s->H0, s->H0_pos, si, true, sh->top0.key, sh->top0.tie);
+    else
+        heap_remove(&s->H0, s->H0_pos, si);
+    if (g_ok && active)
+        heap_set(&s->H1, s->H1_pos, si, true,
+                 deadline(&sl->g, sl->since_ns, s->head_len[sh->top_hw]), id);
+    else
+        heap_remove(&s->H1, s->H1_pos, si);
+    if (sh->top_hw != NONE && !c_ok)
+        t = sl->c.ready_ns;
+    else if (sh->top_hw != NONE && sl->g.rate_bps && !g_ok)
+        t = sl->g.ready_ns;
+    set_slice_timer(s, si, t);
+}
+
+/* Puts link 'li' where its state at 'now' says; the caller refreshes its
  * slice afterwards. A link joins 'hw' only while its slice's ceiling allows
  * it to send (so that its timer is not earlier than the first time it can),
  * and stays there while the slice waits. */
-static void link_refresh(struct vsched *s, struct link *l, uint64_t now)
+static void link_refresh(struct vsched *s, uint32_t li, uint64_t now)
 {
-    struct slice *sl = l->slice;
+    struct link *l = &s->l[li];
+    const struct slice *sl = &s->sl[l->slice];
+    struct slice_heaps *sh = &s->sh[l->slice];
     bool c_ok = tb_ok(&l->c, now);
-    bool want_hw = l->queued_pkts && c_ok && (l->hw_pos || tb_ok(&sl->c, now));
+    bool want_hw = l->nonempty && c_ok && (s->hw_pos[li] || tb_ok(&sl->c, now));
     bool want_h0 = want_hw && l->g.rate_bps && now >= l->g.ready_ns;
     uint64_t slice_c = sl->c.rate_bps ? sl->c.ready_ns : 0;
     uint64_t t = NO_TIMER;
 
-    if (want_hw && !l->hw_pos)
+    if (want_hw && !s->hw_pos[li])
         l->start_vt = sfq_start(sl->vt, l->finish_vt);
-    heap_set(&sl->hw, &l->hw_pos, want_hw, l->start_vt, l->n.id);
-    heap_set(&sl->h0, &l->h0_pos, want_h0,
-             want_h0 ? deadline(&l->g, l->since_ns, link_head(l)->len) : 0,
-             l->n.id);
-    if (l->queued_pkts && !want_hw) {
+    heap_set(&sh->hw, s->hw_pos, li, want_hw, l->start_vt, l->id);
+    if (want_h0)
+        heap_set(&sh->h0, s->h0_pos, li, true,
+                 deadline(&l->g, l->since_ns, s->head_len[li]), l->id);
+    else
+        heap_remove(&sh->h0, s->h0_pos, li);
+    slice_tops(sh);
+    if (l->nonempty && !want_hw) {
         t = l->c.rate_bps ? l->c.ready_ns : 0;
         if (slice_c > t)
             t = slice_c;
     } else if (want_hw && l->g.rate_bps && !want_h0) {
         t = l->g.ready_ns > slice_c ? l->g.ready_ns : slice_c;
     }
-    set_timer(s, &l->n, t);
+    set_link_timer(s, li, t);
 }
 
-static void run_timers(struct vsched *s, uint64_t now)
+static void timer_fire(struct vsched *s, uint32_t t, uint64_t now)
 {
-    const struct hent *top;
-
-    while ((top = heap_top(&s->timers)) && top->key <= now) {
-        struct node *n = container_of(top->pos, struct node, timer_pos);
-
-        set_timer(s, n, NO_TIMER);
-        if (n->kind == NODE_LINK) {
-            struct link *l = (struct link *)n;
-            link_refresh(s, l, now);
-            slice_refresh(s, l->slice, now);
-        } else {
-            slice_refresh(s, (struct slice *)n, now);
-        }
+    if (t & 1) {
+        slice_refresh(s, t >> 1, now);
+    } else {
+        link_refresh(s, t >> 1, now);
+        slice_refresh(s, s->l[t >> 1].slice, now);
     }
 }
 
-/* Removes the head packet of 'l' and accounts for it as sent at 'level'. */
-static void *send_one(struct vsched *s, struct link *l, int level, uint64_t now)
+/* Fires the due timers of wheel bucket 'b'. Firing a link's timer may move
+ * its slice's, maybe the next in the list: then the walk starts over. */
+static void tw_run_bucket(struct vsched *s, uint32_t b, uint64_t now)
 {
-    struct slice *sl = l->slice;
+    uint32_t t = s->tw.head[b];
+
+    while (t != NONE) {
+        struct tnode *x = tnode_of(s, t);
+        uint32_t next = x->next;
+
+        if (x->key <= now) {
+            tw_unlink(s, t);
+            timer_fire(s, t, now);
+            if (next != NONE) {
+                const struct tnode *y = tnode_of(s, next);
+
+                if (y->key == NO_TIMER ||
+                    ((uint32_t)(y->key >> TW_SHIFT) & TW_MASK) != b)
+                    next = s->tw.head[b];
+            }
+        }
+        t = next;
+    }
+}
+
+/* Handles every timer due at 'now'. Their order does not matter: a refresh
+ * depends only on the state at 'now', which timers do not change (a link
+ * can only join its slice's heaps here, and every link refresh is followed
+ * by its slice's), it is idempotent, and it never sets a timer at or
+ * before 'now'. */
+static void run_timers(struct vsched *s, uint64_t now)
+{
+    uint64_t nb = now >> TW_SHIFT, end;
+
+    while (s->tl.n && s->tl.v[0].key <= now) {
+        uint32_t li = s->tl.v[0].idx;
+
+        heap_remove(&s->tl, s->tl_pos, li);
+        timer_fire(s, TIMER_LINK(li), now);
+    }
+    while (s->ts.n && s->ts.v[0].key <= now) {
+        uint32_t si = s->ts.v[0].idx;
+
+        heap_remove(&s->ts, s->ts_pos, si);
+        timer_fire(s, TIMER_SLICE(si), now);
+    }
+    if (nb < s->tw.cur)
+        return;
+    /* Buckets cur .. nb - 1 are due entirely, bucket nb in part; new timers
+     * are later than 'now', so they never land in a bucket still to scan. */
+    end = nb - s->tw.cur >= TW_SIZE ? s->tw.cur + TW_SIZE - 1 : nb;
+    for (uint64_t a = s->tw.cur; s->tw.n && a <= end;) {
+        uint32_t p = (uint32_t)a & TW_MASK;
+        uint64_t bits = s->tw.bits[p / 64] >> (p % 64);
+
+        if (!bits) {
+            a += 64 - p % 64;
+            continue;
+        }
+        a += (uint64_t)__builtin_ctzll(bits);
+        if (a > end)
+            break;
+        tw_run_bucket(s, (uint32_t)a & TW_MASK, now);
+        a++;
+    }
+    s->tw.cur = nb;
+    /* Timers that came within the horizon move to the wheel. */
+    while (s->tl.n && (s->tl.v[0].key >> TW_SHIFT) - nb < TW_SIZE) {
+        struct hent e = s->tl.v[0];
+
+        heap_remove(&s->tl, s->tl_pos, e.idx);
+        tw_link(s, TIMER_LINK(e.idx), e.key);
+    }
+    while (s->ts.n && (s->ts.v[0].key >> TW_SHIFT) - nb < TW_SIZE) {
+        struct hent e = s->ts.v[0];
+
+        heap_remove(&s->ts, s->ts_pos, e.idx);
+        tw_link(s, TIMER_SLICE(e.idx), e.key);
+    }
+}
+
+/* The earliest timer, NO_TIMER if none. */
+static uint64_t timers_min(const struct vsched *s)
+{
+    uint64_t when = NO_TIMER;
+
+    if (s->tw.n) {
+        uint32_t p = (uint32_t)s->tw.cur & TW_MASK, b = NONE;
+
+        /* The first bucket from the cursor on, around the wheel. */
+        for (uint32_t k = 0; k <= TW_WORDS; k++) {
+            uint32_t w = (p / 64 + k) % TW_WORDS;
+            uint64_t bits = s->tw.bits[w];
+
+            if (k == 0)
+                bits &= ~0ULL << (p % 64);
+            if (bits) {
+                b = w * 64 + (uint32_t)__builtin_ctzll(bits);
+                break;
+            }
+        }
+        for (uint32_t t = b == NONE ? NONE : s->tw.head[b]; t != NONE;) {
+            const struct tnode *x = tnode_of(s, t);
+
+            if (x->key < when)
+                when = x->key;
+            t = x->next;
+        }
+    }
+    if (s->tl.n && s->tl.v[0].key < when)
+        when = s->tl.v[0].key;
+    if (s->ts.n && s->ts.v[0].key < when)
+        when = s->ts.v[0].key;
+    return when;
+}
+
+/* Removes the head packet of link 'li' and accounts for it as sent at
+ * 'level'; its delay goes to '*rec' for the histogram. */
+static void *send_one(struct vsched *s, uint32_t li, int level, uint64_t now,
+                      struct delay_rec *rec)
+{
+    struct link *l = &s->l[li];
+    struct link_q *lq = &s->lq[li];
+    uint32_t si = l->slice;
+    struct slice *sl = &s->sl[si];
     unsigned c = (unsigned)__builtin_ctz(l->nonempty);
-    struct queue *q = &l->q[c];
+    struct queue *q = &lq->q[c];
+    /* Decisions use head_len (dense, likely cached), not the ring slot, so
+     * that the slot's miss is not on their way. */
+    uint32_t len = s->head_len[li];
     struct pkt_slot slot = q->ring[q->head];
+    uint64_t delay = now - slot.enq_ns;
 
     if (++q->head == q->cap)
         q->head = 0;
-    if (!--q->count)
-        l->nonempty &= ~(1u << c);
-    q->bytes -= slot.len;
-    l->queued_pkts--;
-    l->queued_bytes -= slot.len;
-    sl->queued_pkts--;
-    sl->queued_bytes -= slot.len;
+    q->bytes -= len;
+    if (--q->count) {
+        s->head_len[li] = q->next_len;
+        if (q->count >= 2)
+            q->next_len = q->ring[q->head + 1 == q->cap ? 0 : q->head + 1].len;
+    } else {
+        l->nonempty &= (uint8_t) ~(1u << c);
+        if (l->nonempty)
+            s->head_len[li] = link_head(l, lq)->len;
+        else
+            s->sc[si].n_busy--;
+    }
     s->st.queued_pkts--;
-    s->st.queued_bytes -= slot.len;
+    s->st.queued_bytes -= len;
 
-    tb_charge(&s->port, slot.len, now);
+    tb_charge(&s->port, s->port_depth_nbit, len, now);
     if (l->c.rate_bps)
-        tb_charge(&l->c, slot.len, now);
+        tb_charge(&l->c, depth_nbit(l->burst_bytes), len, now);
     if (sl->c.rate_bps)
-        tb_charge(&sl->c, slot.len, now);
+        tb_charge(&sl->c, depth_nbit(sl->burst_bytes), len, now);
     if (level == 0)
-        tb_charge(&l->g, slot.len, now);
+        tb_charge(&l->g, depth_nbit(l->burst_bytes), len, now);
     if (level <= 1 && sl->g.rate_bps)
-        tb_charge(&sl->g, slot.len, now);
+        tb_charge(&sl->g, depth_nbit(sl->burst_bytes), len, now);
     if (level >= 1) {
         sl->vt = l->start_vt;
-        l->finish_vt = l->start_vt + slot.len * l->vt_per_byte;
+        l->finish_vt = l->start_vt + (uint64_t)len * l->vt_per_byte;
         l->start_vt = l->finish_vt;
     }
     if (level == 2) {
         s->vt = sl->start_vt;
-        sl->finish_vt = sl->start_vt + slot.len * sl->vt_per_byte;
+        sl->finish_vt = sl->start_vt + (uint64_t)len * sl->vt_per_byte;
         sl->start_vt = sl->finish_vt;
     }
     l->since_ns = now;
     sl->since_ns = now;
 
-    l->sent_pkts++;
-    l->sent_bytes += slot.len;
+    if (now >= l->win_end_ns)
+        win_roll(&s->lc[li].win, &l->win_end_ns, s->conf.window_ns, now,
+                 lq->sent_bytes);
+    lq->sent_pkts++;
+    lq->sent_bytes += len;
+    if (now >= sl->win_end_ns)
+        win_roll(&s->sc[si].win, &sl->win_end_ns, s->conf.window_ns, now,
+                 sl->sent_bytes);
     sl->sent_pkts++;
-    sl->sent_bytes += slot.len;
+    sl->sent_bytes += len;
     s->st.sent_pkts++;
-    s->st.sent_bytes += slot.len;
-    hist_add(&l->delay, now - slot.enq_ns);
-    win_add(&l->win, s->conf.window_ns, now, slot.len);
-    win_add(&sl->win, s->conf.window_ns, now, slot.len);
+    s->st.sent_bytes += len;
+    if (delay > l->delay_max_ns)
+        l->delay_max_ns = delay;
+    rec->link = li;
+    rec->bucket = hist_index(delay);
 
-    link_refresh(s, l, now);
-    slice_refresh(s, sl, now);
+    link_refresh(s, li, now);
+    slice_refresh(s, si, now);
     return slot.pkt;
 }
 
+/* Adds buffered delays to their histograms: the counters are cold, so they
+ * are all prefetched first and their misses overlap. */
+static void delays_flush(struct vsched *s, const struct delay_rec *d,
+                         unsigned n)
+{
+    for (unsigned i = 0; i < n; i++)
+        prefetch_w(&s->lc[d[i].link].delay[d[i].bucket]);
+    for (unsigned i = 0; i < n; i++)
+        hist_add(s->lc[d[i].link].delay, d[i].bucket);
+}
+
 int vsched_dequeue(struct vsched *s, uint64_t now_ns, void **pkts,
-                  uint32_t *link_ids, int max)
+                   uint32_t *link_ids, int max)
 {
     uint64_t now = advance_now(s, now_ns);
+    struct delay_rec d[DELAY_BATCH];
+    unsigned nd = 0;
     int n = 0;
 
     run_timers(s, now);
     while (n < max && now >= s->port.ready_ns) {
-        const struct hent *top;
-        struct slice *sl;
-        struct link *l;
+        uint32_t si, li;
         int level;
 
-        if ((top = heap_top(&s->H0))) {
-            sl = container_of(top->pos, struct slice, H0_pos);
-            l = container_of(heap_min_pos(&sl->h0), struct link, h0_pos);
+        if (s->H0.n) {
+            si = s->H0.v[0].idx;
+            li = s->sh[si].top0.idx;
             level = 0;
         } else {
-            if ((top = heap_top(&s->H1))) {
-                sl = container_of(top->pos, struct slice, H1_pos);
+            if (s->H1.n) {
+                si = s->H1.v[0].idx;
                 level = 1;
-            } else if ((top = heap_top(&s->H2))) {
-                sl = container_of(top->pos, struct slice, H2_pos);
+            } else if (s->H2.n) {
+                si = s->H2.v[0].idx;
                 level = 2;
             } else {
                 break;
             }
-            l = container_of(heap_min_pos(&sl->hw), struct link, hw_pos);
+            li = s->sh[si].top_hw;
         }
+        prefetch_w(&s->l[li]);
+        prefetch_w((const char *)&s->l[li] + CACHE_LINE);
+        prefetch_w(&s->lq[li]);
+        prefetch_w(&s->sl[si]);
+        prefetch_w((const char *)&s->sl[si] + CACHE_LINE);
+        prefetch_w(s->sh[si].hw.v);
+        prefetch_w(s->sh[si].hw.v + 1);
+        prefetch_w(s->sh[si].h0.v);
+        prefetch_w(s->sh[si].h0.v + 1);
         if (link_ids)
-            link_ids[n] = l->n.id;
-        pkts[n++] = send_one(s, l, level, now);
+            link_ids[n] = s->l[li].id;
+        pkts[n++] = send_one(s, li, level, now, &d[nd]);
+        if (++nd == DELAY_BATCH) {
+            delays_flush(s, d, nd);
+            nd = 0;
+        }
     }
+    delays_flush(s, d, nd);
     return n;
 }
 
 uint64_t vsched_next_ns(const struct vsched *s, uint64_t now_ns)
 {
     uint64_t now = now_ns > s->now_ns ? now_ns : s->now_ns;
-    const struct hent *t = heap_top(&s->timers);
-    uint64_t when;
+    uint64_t when = NO_TIMER;
 
     if (!s->st.queued_pkts)
         return UINT64_MAX;
-    if (s->H0.n || s->H1.n || s->H2.n)
+    if (s->H0.n || s->H1.n || s->H2.n) {
         when = now;
-    else if (t)
-        when = t->key > now ? t->key : now;
-    else
-        return UINT64_MAX; /* unreachable: a queued link waits somewhere */
+    } else {
+        when = timers_min(s);
+        if (when == NO_TIMER)
+            return UINT64_MAX; /* unreachable: a queued link waits somewhere */
+        if (when < now)
+            when = now;
+    }
     return s->port.ready_ns > when ? s->port.ready_ns : when;
 }
 
 /* ---- enqueue ---- */
 
-static void count_limit_drop(struct vsched *s, struct link *l, uint32_t len,
+static void count_limit_drop(struct vsched *s, uint32_t li, uint32_t len,
                              uint64_t now)
 {
+    const struct link *l = &s->l[li];
+    struct link_cold *lc = &s->lc[li];
+    struct slice_cold *sc = &s->sc[l->slice];
     bool below = l->g.rate_bps && now >= l->g.ready_ns && tb_ok(&l->c, now);
 
     if (below) {
-        l->drops_others_pkts++;
-        l->drops_others_bytes += len;
+        lc->drops_others_pkts++;
+        lc->drops_others_bytes += len;
     } else {
-        l->drops_own_pkts++;
-        l->drops_own_bytes += len;
+        lc->drops_own_pkts++;
+        lc->drops_own_bytes += len;
     }
-    l->slice->drops_pkts++;
-    l->slice->drops_bytes += len;
+    sc->drops_pkts++;
+    sc->drops_bytes += len;
     s->st.drops_limit_pkts++;
     s->st.drops_limit_bytes += len;
 }
 
-int vsched_enqueue(struct vsched *s, uint32_t link_id, unsigned tclass, void *pkt,
-                  uint32_t len_bytes, uint64_t now_ns)
+int vsched_enqueue(struct vsched *s, uint32_t link_id, unsigned tclass,
+                   void *pkt, uint32_t len_bytes, uint64_t now_ns)
 {
     uint64_t now = advance_now(s, now_ns);
-    struct link *l = link_of(s, link_id);
-    struct slice *sl;
+    uint32_t li = link_of(s, link_id);
+    struct link *l;
+    struct link_q *lq;
     struct queue *q;
     uint32_t tail;
     bool was_idle, new_head;
 
-    if (!l || !len_bytes || len_bytes > VSCHED_PKT_MAX_BYTES) {
-        if (!l)
+    if (li == NONE || !len_bytes || len_bytes > VSCHED_PKT_MAX_BYTES) {
+        if (li == NONE)
             s->st.drops_no_link_pkts++;
         else
             s->st.drops_bad_len_pkts++;
         free_pkt(s, pkt);
         return -1;
     }
+    l = &s->l[li];
+    lq = &s->lq[li];
     if (tclass >= l->n_tclasses)
-        tclass = l->n_tclasses - 1;
-    q = &l->q[tclass];
+        tclass = l->n_tclasses - 1u;
+    q = &lq->q[tclass];
     if (q->count == q->cap ||
         (q->limit_bytes && q->bytes + len_bytes > q->limit_bytes)) {
-        count_limit_drop(s, l, len_bytes, now);
+        count_limit_drop(s, li, len_bytes, now);
         free_pkt(s, pkt);
         return -1;
     }
-    sl = l->slice;
-    was_idle = !l->queued_pkts;
+    was_idle = !l->nonempty;
     new_head = was_idle || tclass < (unsigned)__builtin_ctz(l->nonempty);
     tail = q->head + q->count;
     if (tail >= q->cap)
         tail -= q->cap;
     q->ring[tail] = (struct pkt_slot){pkt, now, len_bytes};
+    if (q->count == 1)
+        q->next_len = len_bytes;
     q->count++;
     q->bytes += len_bytes;
-    l->nonempty |= 1u << tclass;
-    if (was_idle)
+    l->nonempty |= (uint8_t)(1u << tclass);
+    if (was_idle) {
         l->since_ns = now;
-    if (!sl->queued_pkts)
-        sl->since_ns = now;
-    l->queued_pkts++;
-    l->queued_bytes += len_bytes;
-    sl->queued_pkts++;
-    sl->queued_bytes += len_bytes;
-    l->enq_pkts++;
-    l->enq_bytes += len_bytes;
+        if (!s->sc[l->slice].n_busy++)
+            s->sl[l->slice].since_ns = now;
+    }
     s->st.enq_pkts++;
     s->st.enq_bytes += len_bytes;
     s->st.queued_pkts++;
     s->st.queued_bytes += len_bytes;
     if (new_head) {
-        link_refresh(s, l, now);
-        slice_refresh(s, sl, now);
+        s->head_len[li] = len_bytes;
+        link_refresh(s, li, now);
+        slice_refresh(s, l->slice, now);
     }
     return 0;
 }
-
 /* ---- configuration ---- */
 
 static char *msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -889,7 +1298,8 @@ static int slice_check(const struct vsched *s, uint32_t id,
                        const struct vsched_slice_conf *c, bool update,
                        char **why)
 {
-    const struct slice *sl = slice_of(s, id);
+    uint32_t si = slice_of(s, id);
+    const struct slice_cold *sl = si == NONE ? NULL : &s->sc[si];
     uint64_t others = s->slices_rate_bps;
     int rc;
 
@@ -930,8 +1340,9 @@ static int slice_check(const struct vsched *s, uint32_t id,
 static int link_check(const struct vsched *s, uint32_t slice_id, uint32_t id,
                       const struct vsched_link_conf *c, bool update, char **why)
 {
-    const struct link *l = link_of(s, id);
-    const struct slice *sl;
+    uint32_t li = link_of(s, id), si;
+    const struct link_cold *l = li == NONE ? NULL : &s->lc[li];
+    const struct slice_cold *sl;
     uint64_t others;
     int rc;
 
@@ -941,10 +1352,11 @@ static int link_check(const struct vsched *s, uint32_t slice_id, uint32_t id,
         FAIL(-ENOENT, "link %u does not exist", id);
     if (!update && l)
         FAIL(-EEXIST, "link %u exists already (in slice %u)", id,
-             l->slice->n.id);
-    sl = update ? l->slice : slice_of(s, slice_id);
-    if (!sl)
+             s->s_id[s->l[li].slice]);
+    si = update ? s->l[li].slice : slice_of(s, slice_id);
+    if (si == NONE)
         FAIL(-ENOENT, "link %u: slice %u does not exist", id, slice_id);
+    sl = &s->sc[si];
     rc = rates_check("link", id, c->rate_bps, c->ceil_bps, c->burst_bytes,
                      c->weight, why);
     if (rc)
@@ -964,7 +1376,7 @@ static int link_check(const struct vsched *s, uint32_t slice_id, uint32_t id,
         FAIL(-ENOSPC,
              "link %u: guarantee %llu bit/s exceeds what slice %u has left "
              "(%llu of %llu bit/s): raise the slice's guarantee first",
-             id, (unsigned long long)c->rate_bps, sl->n.id,
+             id, (unsigned long long)c->rate_bps, s->s_id[si],
              (unsigned long long)(sl->conf.rate_bps - others),
              (unsigned long long)sl->conf.rate_bps);
     return 0;
@@ -979,7 +1391,7 @@ char *vsched_port_check(const struct vsched_port_conf *c)
 }
 
 char *vsched_slice_check(const struct vsched *s, uint32_t slice_id,
-                        const struct vsched_slice_conf *c, bool update)
+                         const struct vsched_slice_conf *c, bool update)
 {
     char *why = NULL;
 
@@ -988,8 +1400,8 @@ char *vsched_slice_check(const struct vsched *s, uint32_t slice_id,
 }
 
 char *vsched_link_check(const struct vsched *s, uint32_t slice_id,
-                       uint32_t link_id, const struct vsched_link_conf *c,
-                       bool update)
+                        uint32_t link_id, const struct vsched_link_conf *c,
+                        bool update)
 {
     char *why = NULL;
 
@@ -1013,71 +1425,224 @@ struct vsched *vsched_new(const struct vsched_port_conf *port)
     if (!s->conf.window_ns)
         s->conf.window_ns = VSCHED_WINDOW_DEFAULT_NS;
     tb_init(&s->port, s->conf.rate_bps, s->conf.burst_bytes);
+    s->port_depth_nbit = depth_nbit(s->conf.burst_bytes);
+    s->l_free = NONE;
+    s->s_free = NONE;
+    memset(s->tw.head, 0xff, sizeof(s->tw.head));
     return s;
 }
 
-static void slice_set_conf(struct slice *sl, const struct vsched_slice_conf *c,
-                           uint64_t now, bool fresh)
+/* ---- slots ---- */
+
+/* A zeroed, cache-aligned array of 'n' elements of 'size' bytes starting
+ * with a copy of the 'n_old' of 'old'; NULL if out of memory. */
+static void *arr_grow(const void *old, size_t n_old, size_t n, size_t size)
 {
+    void *p;
+
+    if (posix_memalign(&p, CACHE_LINE, n * size))
+        return NULL;
+    memset(p, 0, n * size);
+    if (n_old)
+        memcpy(p, old, n_old * size);
+    return p;
+}
+
+/* The same for 'k' sections of uint32_t, each of n_old then n elements. */
+static uint32_t *dense_grow(const uint32_t *old, unsigned k, size_t n_old,
+                            size_t n)
+{
+    uint32_t *p = arr_grow(NULL, 0, k * n, sizeof(*p));
+
+    for (unsigned i = 0; p && n_old && i < k; i++)
+        memcpy(p + i * n, old + i * n_old, n_old * sizeof(*p));
+    return p;
+}
+
+/* A free link slot, its records zeroed; NONE if out of memory. Slots are
+ * handed out lowest first, so links added together sit together. */
+static uint32_t link_slot_new(struct vsched *s)
+{
+    uint32_t li;
+
+    if (s->l_free == NONE) {
+        uint32_t n = s->l_cap, cap = n ? 2 * n : 16;
+        struct link *l = arr_grow(s->l, n, cap, sizeof(*l));
+        struct link_q *lq = arr_grow(s->lq, n, cap, sizeof(*lq));
+        struct link_cold *lc = arr_grow(s->lc, n, cap, sizeof(*lc));
+        uint32_t *ld = dense_grow(s->ld, LD_N, n, cap);
+        struct tnode *tn = arr_grow(s->tnl, n, cap, sizeof(*tn));
+
+        if (!l || !lq || !lc || !ld || !tn) {
+            free(l);
+            free(lq);
+            free(lc);
+            free(ld);
+            free(tn);
+            return NONE;
+        }
+        free(s->l);
+        free(s->lq);
+        free(s->lc);
+        free(s->ld);
+        free(s->tnl);
+        s->tnl = tn;
+        s->l = l;
+        s->lq = lq;
+        s->lc = lc;
+        s->ld = ld;
+        s->hw_pos = ld + LD_HW_POS * cap;
+        s->h0_pos = ld + LD_H0_POS * cap;
+        s->tl_pos = ld + LD_TL_POS * cap;
+        s->head_len = ld + LD_HEAD_LEN * cap;
+        s->l_cap = cap;
+        for (uint32_t i = cap; i-- > n;) {
+            s->lc[i].next = s->l_free;
+            s->l_free = i;
+        }
+    }
+    li = s->l_free;
+    s->l_free = s->lc[li].next;
+    memset(&s->l[li], 0, sizeof(s->l[li]));
+    memset(&s->lq[li], 0, sizeof(s->lq[li]));
+    memset(&s->lc[li], 0, sizeof(s->lc[li]));
+    s->head_len[li] = 0;
+    s->tnl[li].key = NO_TIMER;
+    return li;
+}
+
+static void link_slot_free(struct vsched *s, uint32_t li)
+{
+    s->lc[li].next = s->l_free;
+    s->l_free = li;
+}
+
+static uint32_t slice_slot_new(struct vsched *s)
+{
+    uint32_t si;
+
+    if (s->s_free == NONE) {
+        uint32_t n = s->s_cap, cap = n ? 2 * n : 16;
+        struct slice *sl = arr_grow(s->sl, n, cap, sizeof(*sl));
+        struct slice_heaps *sh = arr_grow(s->sh, n, cap, sizeof(*sh));
+        struct slice_cold *sc = arr_grow(s->sc, n, cap, sizeof(*sc));
+        uint32_t *sd = dense_grow(s->sd, SD_N, n, cap);
+        struct tnode *tn = arr_grow(s->tns, n, cap, sizeof(*tn));
+
+        if (!sl || !sh || !sc || !sd || !tn) {
+            free(sl);
+            free(sh);
+            free(sc);
+            free(sd);
+            free(tn);
+            return NONE;
+        }
+        free(s->sl);
+        free(s->sh);
+        free(s->sc);
+        free(s->sd);
+        free(s->tns);
+        s->tns = tn;
+        s->sl = sl;
+        s->sh = sh;
+        s->sc = sc;
+        s->sd = sd;
+        s->s_id = sd + SD_ID * cap;
+        s->H0_pos = sd + SD_H0_POS * cap;
+        s->H1_pos = sd + SD_H1_POS * cap;
+        s->H2_pos = sd + SD_H2_POS * cap;
+        s->ts_pos = sd + SD_TS_POS * cap;
+        s->s_cap = cap;
+        for (uint32_t i = cap; i-- > n;) {
+            s->sc[i].next_free = s->s_free;
+            s->s_free = i;
+        }
+    }
+    si = s->s_free;
+    s->s_free = s->sc[si].next_free;
+    memset(&s->sl[si], 0, sizeof(s->sl[si]));
+    memset(&s->sh[si], 0, sizeof(s->sh[si]));
+    slice_tops(&s->sh[si]);
+    memset(&s->sc[si], 0, sizeof(s->sc[si]));
+    s->tns[si].key = NO_TIMER;
+    return si;
+}
+
+static void slice_slot_free(struct vsched *s, uint32_t si)
+{
+    s->sc[si].next_free = s->s_free;
+    s->s_free = si;
+}
+
+/* ---- configuration of slices ---- */
+
+static void slice_set_conf(struct vsched *s, uint32_t si,
+                           const struct vsched_slice_conf *c, uint64_t now,
+                           bool fresh)
+{
+    struct slice *sl = &s->sl[si];
     uint32_t burst = burst_or_default(c->burst_bytes);
 
     if (fresh) {
         tb_init(&sl->g, c->rate_bps, burst);
         tb_init(&sl->c, c->ceil_bps, burst);
     } else {
-        tb_set(&sl->g, c->rate_bps, burst, now);
-        tb_set(&sl->c, c->ceil_bps, burst, now);
+        tb_set(&sl->g, sl->burst_bytes, c->rate_bps, burst, now);
+        tb_set(&sl->c, sl->burst_bytes, c->ceil_bps, burst, now);
     }
-    sl->vt_per_byte = VT_PER_BYTE_W1 / c->weight;
-    sl->conf = *c;
+    sl->burst_bytes = burst;
+    sl->vt_per_byte = (uint32_t)(VT_PER_BYTE_W1 / c->weight);
+    s->sc[si].conf = *c;
 }
 
 int vsched_slice_add(struct vsched *s, uint32_t slice_id,
-                    const struct vsched_slice_conf *c)
+                     const struct vsched_slice_conf *c)
 {
-    uint32_t n = s->slices.n + 1;
-    struct slice *sl;
+    uint32_t n = s->slices.n + 1, si;
     int rc = slice_check(s, slice_id, c, false, NULL);
 
     if (rc)
         return rc;
     if (idmap_reserve(&s->slices) || heap_reserve(&s->H0, n) ||
         heap_reserve(&s->H1, n) || heap_reserve(&s->H2, n) ||
-        heap_reserve(&s->timers, n + s->links.n))
+        heap_reserve(&s->ts, n))
         return -ENOMEM;
-    sl = calloc(1, sizeof(*sl));
-    if (!sl)
+    si = slice_slot_new(s);
+    if (si == NONE)
         return -ENOMEM;
-    sl->n.id = slice_id;
-    sl->n.kind = NODE_SLICE;
-    slice_set_conf(sl, c, 0, true);
-    sl->finish_vt = s->vt;
-    idmap_put_nogrow(&s->slices, slice_id, sl);
+    s->s_id[si] = slice_id;
+    s->sc[si].links = NONE;
+    slice_set_conf(s, si, c, 0, true);
+    s->sl[si].finish_vt = s->vt;
+    idmap_put_nogrow(&s->slices, slice_id, si + 1);
     s->slices_rate_bps += c->rate_bps;
     s->st.n_slices++;
     return 0;
 }
 
 int vsched_slice_update(struct vsched *s, uint32_t slice_id,
-                       const struct vsched_slice_conf *c, uint64_t now_ns)
+                        const struct vsched_slice_conf *c, uint64_t now_ns)
 {
     uint64_t now = advance_now(s, now_ns);
-    struct slice *sl = slice_of(s, slice_id);
+    uint32_t si = slice_of(s, slice_id);
     int rc = slice_check(s, slice_id, c, true, NULL);
 
-    if (rc || !sl)
+    if (rc || si == NONE)
         return rc ? rc : -ENOENT;
-    s->slices_rate_bps += c->rate_bps - sl->conf.rate_bps;
-    slice_set_conf(sl, c, now, false);
+    s->slices_rate_bps += c->rate_bps - s->sc[si].conf.rate_bps;
+    slice_set_conf(s, si, c, now, false);
     /* Its ceiling may have moved: every link's timer may be off. */
-    for (struct link *l = sl->links; l; l = l->next)
-        link_refresh(s, l, now);
-    slice_refresh(s, sl, now);
+    for (uint32_t li = s->sc[si].links; li != NONE; li = s->lc[li].next)
+        link_refresh(s, li, now);
+    slice_refresh(s, si, now);
     return 0;
 }
 
-/* Frees packets [from, count) of queue 'q' counted from its head. */
-static void queue_drop_from(struct vsched *s, struct link *l, struct queue *q,
+/* ---- configuration of links ---- */
+
+/* Frees packets [from, count) of queue 'q' of link 'li' counted from its
+ * head; the caller recomputes the link's 'nonempty'. */
+static void queue_drop_from(struct vsched *s, uint32_t li, struct queue *q,
                             uint32_t from)
 {
     while (q->count > from) {
@@ -1089,79 +1654,87 @@ static void queue_drop_from(struct vsched *s, struct link *l, struct queue *q,
         p = &q->ring[i];
         q->count--;
         q->bytes -= p->len;
-        l->queued_pkts--;
-        l->queued_bytes -= p->len;
-        l->slice->queued_pkts--;
-        l->slice->queued_bytes -= p->len;
         s->st.queued_pkts--;
         s->st.queued_bytes -= p->len;
         s->st.drops_deleted_pkts++;
         s->st.drops_deleted_bytes += p->len;
+        s->lc[li].deleted_pkts++;
+        s->lc[li].deleted_bytes += p->len;
         free_pkt(s, p->pkt);
     }
 }
 
-static void link_destroy(struct vsched *s, struct link *l)
+/* Drops what link 'li' holds and frees its rings. */
+static void link_destroy(struct vsched *s, uint32_t li)
 {
+    struct link_q *lq = &s->lq[li];
+
     for (unsigned i = 0; i < VSCHED_TCLASS_MAX; i++) {
-        if (l->q[i].ring)
-            queue_drop_from(s, l, &l->q[i], 0);
-        free(l->q[i].ring);
+        if (lq->q[i].ring)
+            queue_drop_from(s, li, &lq->q[i], 0);
+        free(lq->q[i].ring);
+        lq->q[i].ring = NULL;
     }
-    free(l);
+    if (s->l[li].nonempty)
+        s->sc[s->l[li].slice].n_busy--;
+    s->l[li].nonempty = 0;
 }
 
-/* Detaches 'l' from every structure, drops its packets and frees it; the
- * caller refreshes the slice. */
-static void link_remove(struct vsched *s, struct link *l)
+/* Detaches link 'li' from every structure, drops its packets and frees its
+ * slot; the caller refreshes the slice. */
+static void link_remove(struct vsched *s, uint32_t li)
 {
-    struct slice *sl = l->slice;
-    struct link **pp = &sl->links;
+    uint32_t si = s->l[li].slice, *pp = &s->sc[si].links;
+    struct slice_cold *sc = &s->sc[si];
 
-    heap_set(&sl->hw, &l->hw_pos, false, 0, 0);
-    heap_set(&sl->h0, &l->h0_pos, false, 0, 0);
-    set_timer(s, &l->n, NO_TIMER);
-    while (*pp != l)
-        pp = &(*pp)->next;
-    *pp = l->next;
-    sl->n_links--;
-    sl->links_rate_bps -= l->conf.rate_bps;
-    idmap_del(&s->links, l->n.id);
+    heap_remove(&s->sh[si].hw, s->hw_pos, li);
+    heap_remove(&s->sh[si].h0, s->h0_pos, li);
+    slice_tops(&s->sh[si]);
+    set_link_timer(s, li, NO_TIMER);
+    while (*pp != li)
+        pp = &s->lc[*pp].next;
+    *pp = s->lc[li].next;
+    sc->n_links--;
+    sc->links_rate_bps -= s->lc[li].conf.rate_bps;
+    idmap_del(&s->links, s->l[li].id);
     s->st.n_links--;
-    link_destroy(s, l);
+    link_destroy(s, li);
+    link_slot_free(s, li);
 }
 
 int vsched_slice_del(struct vsched *s, uint32_t slice_id, uint64_t now_ns)
 {
-    struct slice *sl = slice_of(s, slice_id);
+    uint32_t si = slice_of(s, slice_id);
 
     advance_now(s, now_ns);
-    if (!sl)
+    if (si == NONE)
         return -ENOENT;
-    while (sl->links)
-        link_remove(s, sl->links);
-    heap_set(&s->H0, &sl->H0_pos, false, 0, 0);
-    heap_set(&s->H1, &sl->H1_pos, false, 0, 0);
-    heap_set(&s->H2, &sl->H2_pos, false, 0, 0);
-    set_timer(s, &sl->n, NO_TIMER);
+    while (s->sc[si].links != NONE)
+        link_remove(s, s->sc[si].links);
+    heap_remove(&s->H0, s->H0_pos, si);
+    heap_remove(&s->H1, s->H1_pos, si);
+    heap_remove(&s->H2, s->H2_pos, si);
+    set_slice_timer(s, si, NO_TIMER);
     idmap_del(&s->slices, slice_id);
-    s->slices_rate_bps -= sl->conf.rate_bps;
+    s->slices_rate_bps -= s->sc[si].conf.rate_bps;
     s->st.n_slices--;
-    free(sl->hw.v);
-    free(sl->h0.v);
-    free(sl);
+    heap_free(&s->sh[si].hw);
+    heap_free(&s->sh[si].h0);
+    slice_slot_free(s, si);
     return 0;
 }
 
-/* Rings for configuration 'c': new ones where the limit changes, NULL where
- * the current one is kept. -ENOMEM with nothing allocated. */
-static int rings_alloc(const struct link *l, const struct vsched_link_conf *c,
+/* Rings for configuration 'c' of a link with queues 'q' (NULL: a new one):
+ * new ones where the limit changes, NULL where the current one is kept.
+ * -ENOMEM with nothing allocated. */
+static int rings_alloc(const struct link_q *lq, unsigned n_tclasses,
+                       const struct vsched_link_conf *c,
                        struct pkt_slot *rings[VSCHED_TCLASS_MAX])
 {
     for (unsigned i = 0; i < VSCHED_TCLASS_MAX; i++) {
         rings[i] = NULL;
         if (i >= c->n_tclasses ||
-            (l && i < l->n_tclasses && l->q[i].cap == c->queue[i].limit_pkts))
+            (lq && i < n_tclasses && lq->q[i].cap == c->queue[i].limit_pkts))
             continue;
         rings[i] = malloc(c->queue[i].limit_pkts * sizeof(struct pkt_slot));
         if (!rings[i]) {
@@ -1174,10 +1747,10 @@ static int rings_alloc(const struct link *l, const struct vsched_link_conf *c,
 }
 
 /* Moves queue 'q' into 'ring' of 'cap' slots, dropping what does not fit. */
-static void queue_resize(struct vsched *s, struct link *l, struct queue *q,
+static void queue_resize(struct vsched *s, uint32_t li, struct queue *q,
                          struct pkt_slot *ring, uint32_t cap)
 {
-    queue_drop_from(s, l, q, cap < q->count ? cap : q->count);
+    queue_drop_from(s, li, q, cap < q->count ? cap : q->count);
     for (uint32_t k = 0; k < q->count; k++) {
         uint32_t i = q->head + k;
 
@@ -1190,7 +1763,7 @@ static void queue_resize(struct vsched *s, struct link *l, struct queue *q,
 }
 
 /* Drops the newest packets of 'q' until its bytes fit its byte limit. */
-static void queue_trim_bytes(struct vsched *s, struct link *l, struct queue *q)
+static void queue_trim_bytes(struct vsched *s, uint32_t li, struct queue *q)
 {
     uint32_t keep = q->count;
     uint64_t bytes = q->bytes;
@@ -1203,111 +1776,123 @@ static void queue_trim_bytes(struct vsched *s, struct link *l, struct queue *q)
         keep--;
         bytes -= q->ring[i >= q->cap ? i - q->cap : i].len;
     }
-    queue_drop_from(s, l, q, keep);
+    queue_drop_from(s, li, q, keep);
 }
 
-static void link_set_conf(struct vsched *s, struct link *l,
+static void link_set_conf(struct vsched *s, uint32_t li,
                           const struct vsched_link_conf *c,
                           struct pkt_slot *rings[VSCHED_TCLASS_MAX],
                           uint64_t now, bool fresh)
 {
+    struct link *l = &s->l[li];
+    struct link_q *lq = &s->lq[li];
     uint32_t burst = burst_or_default(c->burst_bytes);
+    bool was_busy = l->nonempty;
 
     if (fresh) {
         tb_init(&l->g, c->rate_bps, burst);
         tb_init(&l->c, c->ceil_bps, burst);
     } else {
-        tb_set(&l->g, c->rate_bps, burst, now);
-        tb_set(&l->c, c->ceil_bps, burst, now);
+        tb_set(&l->g, l->burst_bytes, c->rate_bps, burst, now);
+        tb_set(&l->c, l->burst_bytes, c->ceil_bps, burst, now);
     }
-    l->vt_per_byte = VT_PER_BYTE_W1 / c->weight;
+    l->burst_bytes = burst;
+    l->vt_per_byte = (uint32_t)(VT_PER_BYTE_W1 / c->weight);
     for (unsigned i = 0; i < VSCHED_TCLASS_MAX; i++) {
-        struct queue *q = &l->q[i];
+        struct queue *q = &lq->q[i];
 
         if (i >= c->n_tclasses) {
-            queue_drop_from(s, l, q, 0);
+            queue_drop_from(s, li, q, 0);
             free(q->ring);
             memset(q, 0, sizeof(*q));
             continue;
         }
         if (rings[i])
-            queue_resize(s, l, q, rings[i], c->queue[i].limit_pkts);
+            queue_resize(s, li, q, rings[i], c->queue[i].limit_pkts);
         q->limit_bytes = c->queue[i].limit_bytes;
-        queue_trim_bytes(s, l, q);
+        queue_trim_bytes(s, li, q);
+        if (q->count >= 2)
+            q->next_len = q->ring[q->head + 1 == q->cap ? 0 : q->head + 1].len;
     }
     l->nonempty = 0;
     for (unsigned i = 0; i < c->n_tclasses; i++)
-        if (l->q[i].count)
-            l->nonempty |= 1u << i;
-    l->n_tclasses = c->n_tclasses;
-    l->conf = *c;
+        if (lq->q[i].count)
+            l->nonempty |= (uint8_t)(1u << i);
+    l->n_tclasses = (uint8_t)c->n_tclasses;
+    if (l->nonempty)
+        s->head_len[li] = link_head(l, lq)->len;
+    else if (was_busy)
+        s->sc[l->slice].n_busy--;
+    s->lc[li].conf = *c;
 }
 
 int vsched_link_add(struct vsched *s, uint32_t slice_id, uint32_t link_id,
-                   const struct vsched_link_conf *c)
+                    const struct vsched_link_conf *c)
 {
     struct pkt_slot *rings[VSCHED_TCLASS_MAX];
-    struct slice *sl = slice_of(s, slice_id);
-    struct link *l;
+    uint32_t si = slice_of(s, slice_id), li;
+    struct slice_cold *sc;
     int rc = link_check(s, slice_id, link_id, c, false, NULL);
 
-    if (rc || !sl)
+    if (rc || si == NONE)
         return rc ? rc : -ENOENT;
-    if (idmap_reserve(&s->links) || heap_reserve(&sl->hw, sl->n_links + 1) ||
-        heap_reserve(&sl->h0, sl->n_links + 1) ||
-        heap_reserve(&s->timers, s->slices.n + s->links.n + 1))
+    sc = &s->sc[si];
+    if (idmap_reserve(&s->links) ||
+        heap_reserve(&s->sh[si].hw, sc->n_links + 1) ||
+        heap_reserve(&s->sh[si].h0, sc->n_links + 1) ||
+        heap_reserve(&s->tl, s->links.n + 1))
         return -ENOMEM;
-    l = calloc(1, sizeof(*l));
-    if (!l)
+    if (rings_alloc(NULL, 0, c, rings))
         return -ENOMEM;
-    if (rings_alloc(NULL, c, rings)) {
-        free(l);
+    li = link_slot_new(s);
+    if (li == NONE) {
+        for (unsigned i = 0; i < VSCHED_TCLASS_MAX; i++)
+            free(rings[i]);
         return -ENOMEM;
     }
-    l->n.id = link_id;
-    l->n.kind = NODE_LINK;
-    l->slice = sl;
-    link_set_conf(s, l, c, rings, 0, true);
-    l->finish_vt = sl->vt;
-    l->next = sl->links;
-    sl->links = l;
-    sl->n_links++;
-    sl->links_rate_bps += c->rate_bps;
-    idmap_put_nogrow(&s->links, link_id, l);
+    s->l[li].id = link_id;
+    s->l[li].slice = si;
+    link_set_conf(s, li, c, rings, 0, true);
+    s->l[li].finish_vt = s->sl[si].vt;
+    s->lc[li].next = sc->links;
+    sc->links = li;
+    sc->n_links++;
+    sc->links_rate_bps += c->rate_bps;
+    idmap_put_nogrow(&s->links, link_id, li + 1);
     s->st.n_links++;
     return 0;
 }
 
 int vsched_link_update(struct vsched *s, uint32_t link_id,
-                      const struct vsched_link_conf *c, uint64_t now_ns)
+                       const struct vsched_link_conf *c, uint64_t now_ns)
 {
     uint64_t now = advance_now(s, now_ns);
     struct pkt_slot *rings[VSCHED_TCLASS_MAX];
-    struct link *l = link_of(s, link_id);
+    uint32_t li = link_of(s, link_id);
     int rc = link_check(s, 0, link_id, c, true, NULL);
 
-    if (rc || !l)
+    if (rc || li == NONE)
         return rc ? rc : -ENOENT;
-    if (rings_alloc(l, c, rings))
+    if (rings_alloc(&s->lq[li], s->l[li].n_tclasses, c, rings))
         return -ENOMEM;
-    l->slice->links_rate_bps += c->rate_bps - l->conf.rate_bps;
-    link_set_conf(s, l, c, rings, now, false);
-    link_refresh(s, l, now);
-    slice_refresh(s, l->slice, now);
+    s->sc[s->l[li].slice].links_rate_bps +=
+        c->rate_bps - s->lc[li].conf.rate_bps;
+    link_set_conf(s, li, c, rings, now, false);
+    link_refresh(s, li, now);
+    slice_refresh(s, s->l[li].slice, now);
     return 0;
 }
 
 int vsched_link_del(struct vsched *s, uint32_t link_id, uint64_t now_ns)
 {
     uint64_t now = advance_now(s, now_ns);
-    struct link *l = link_of(s, link_id);
-    struct slice *sl;
+    uint32_t li = link_of(s, link_id), si;
 
-    if (!l)
+    if (li == NONE)
         return -ENOENT;
-    sl = l->slice;
-    link_remove(s, l);
-    slice_refresh(s, sl, now);
+    si = s->l[li].slice;
+    link_remove(s, li);
+    slice_refresh(s, si, now);
     return 0;
 }
 
@@ -1316,77 +1901,105 @@ void vsched_free(struct vsched *s)
     if (!s)
         return;
     for (uint32_t i = 0; s->slices.e && i <= s->slices.mask; i++) {
-        struct slice *sl = s->slices.e[i].p;
+        uint32_t si;
 
-        if (!sl)
+        if (!s->slices.e[i].slot1)
             continue;
-        while (sl->links) {
-            struct link *l = sl->links;
-            sl->links = l->next;
-            link_destroy(s, l);
-        }
-        free(sl->hw.v);
-        free(sl->h0.v);
-        free(sl);
+        si = s->slices.e[i].slot1 - 1;
+        for (uint32_t li = s->sc[si].links; li != NONE; li = s->lc[li].next)
+            link_destroy(s, li);
+        heap_free(&s->sh[si].hw);
+        heap_free(&s->sh[si].h0);
     }
+    free(s->l);
+    free(s->lq);
+    free(s->lc);
+    free(s->ld);
+    free(s->sl);
+    free(s->sh);
+    free(s->sc);
+    free(s->sd);
+    free(s->tnl);
+    free(s->tns);
     free(s->slices.e);
     free(s->links.e);
-    free(s->H0.v);
-    free(s->H1.v);
-    free(s->H2.v);
-    free(s->timers.v);
+    heap_free(&s->H0);
+    heap_free(&s->H1);
+    heap_free(&s->H2);
+    heap_free(&s->tl);
+    heap_free(&s->ts);
     free(s);
 }
 
 /* ---- statistics ---- */
 
-int vsched_link_stats(const struct vsched *s, uint32_t link_id, uint64_t now_ns,
-                     struct vsched_link_stats *out)
+static void link_queued(const struct vsched *s, uint32_t li, uint64_t *pkts,
+                        uint64_t *bytes)
 {
-    const struct link *l = link_of(s, link_id);
-    uint64_t now = now_ns > s->now_ns ? now_ns : s->now_ns;
+    for (unsigned i = 0; i < s->l[li].n_tclasses; i++) {
+        *pkts += s->lq[li].q[i].count;
+        *bytes += s->lq[li].q[i].bytes;
+    }
+}
 
-    if (!l)
+int vsched_link_stats(const struct vsched *s, uint32_t link_id, uint64_t now_ns,
+                      struct vsched_link_stats *out)
+{
+    uint32_t li = link_of(s, link_id);
+    uint64_t now = now_ns > s->now_ns ? now_ns : s->now_ns;
+    const struct link *l;
+    const struct link_q *lq;
+    const struct link_cold *lc;
+
+    if (li == NONE)
         return -ENOENT;
+    l = &s->l[li];
+    lq = &s->lq[li];
+    lc = &s->lc[li];
     *out = (struct vsched_link_stats){
-        .slice_id = l->slice->n.id,
-        .enq_pkts = l->enq_pkts,
-        .enq_bytes = l->enq_bytes,
-        .sent_pkts = l->sent_pkts,
-        .sent_bytes = l->sent_bytes,
-        .drops_own_pkts = l->drops_own_pkts,
-        .drops_own_bytes = l->drops_own_bytes,
-        .drops_others_pkts = l->drops_others_pkts,
-        .drops_others_bytes = l->drops_others_bytes,
-        .queued_pkts = l->queued_pkts,
-        .queued_bytes = l->queued_bytes,
-        .delay_p50_ns = hist_pct(&l->delay, 500),
-        .delay_p99_ns = hist_pct(&l->delay, 990),
-        .delay_max_ns = l->delay.max_ns,
-        .rate_bps = win_rate(&l->win, s->conf.window_ns, now),
+        .slice_id = s->s_id[l->slice],
+        .sent_pkts = lq->sent_pkts,
+        .sent_bytes = lq->sent_bytes,
+        .drops_own_pkts = lc->drops_own_pkts,
+        .drops_own_bytes = lc->drops_own_bytes,
+        .drops_others_pkts = lc->drops_others_pkts,
+        .drops_others_bytes = lc->drops_others_bytes,
+        .delay_p50_ns = hist_pct(lc->delay, l->delay_max_ns, 500),
+        .delay_p99_ns = hist_pct(lc->delay, l->delay_max_ns, 990),
+        .delay_max_ns = l->delay_max_ns,
+        .rate_bps = win_rate(&lc->win, l->win_end_ns, s->conf.window_ns, now,
+                             lq->sent_bytes),
         .window_ns = s->conf.window_ns,
     };
+    link_queued(s, li, &out->queued_pkts, &out->queued_bytes);
+    out->enq_pkts = lq->sent_pkts + out->queued_pkts + lc->deleted_pkts;
+    out->enq_bytes = lq->sent_bytes + out->queued_bytes + lc->deleted_bytes;
     return 0;
 }
 
-int vsched_slice_stats(const struct vsched *s, uint32_t slice_id, uint64_t now_ns,
-                      struct vsched_slice_stats *out)
+int vsched_slice_stats(const struct vsched *s, uint32_t slice_id,
+                       uint64_t now_ns, struct vsched_slice_stats *out)
 {
-    const struct slice *sl = slice_of(s, slice_id);
+    uint32_t si = slice_of(s, slice_id);
     uint64_t now = now_ns > s->now_ns ? now_ns : s->now_ns;
+    const struct slice *sl;
+    const struct slice_cold *sc;
 
-    if (!sl)
+    if (si == NONE)
         return -ENOENT;
+    sl = &s->sl[si];
+    sc = &s->sc[si];
     *out = (struct vsched_slice_stats){
-        .n_links = sl->n_links,
+        .n_links = sc->n_links,
         .sent_pkts = sl->sent_pkts,
         .sent_bytes = sl->sent_bytes,
-        .drops_pkts = sl->drops_pkts,
-        .drops_bytes = sl->drops_bytes,
-        .queued_pkts = sl->queued_pkts,
-        .queued_bytes = sl->queued_bytes,
-        .rate_bps = win_rate(&sl->win, s->conf.window_ns, now),
+        .drops_pkts = sc->drops_pkts,
+        .drops_bytes = sc->drops_bytes,
+        .rate_bps = win_rate(&sc->win, sl->win_end_ns, s->conf.window_ns, now,
+                             sl->sent_bytes),
     };
+    for (uint32_t li = sc->links; li != NONE; li = s->lc[li].next)
+        link_queued(s, li, &out->queued_pkts, &out->queued_bytes);
     return 0;
 }
 

@@ -982,6 +982,64 @@ static void test_ceiling_exact(void **state)
     vsched_free(s);
 }
 
+/* Waits longer than the timer wheel's horizon (33.5 ms), and dequeues after
+ * idle times longer than it: a 100 kbit/s ceiling (120 ms per 1500 bytes)
+ * and an 8 Mbit/s one (1 ms per 1000 bytes) keep their exact times. */
+static void test_long_waits(void **state)
+{
+    struct vsched_port_conf pc = port_conf(1000 * MBIT, 0);
+    struct vsched_slice_conf sc = slice_conf(0, 0, 0, 1);
+    struct vsched_link_conf slow = link_conf(0, 100000, 1500, 1, 100);
+    struct vsched_link_conf fast = link_conf(0, 8 * MBIT, 1000, 1, 100);
+    struct tpkt p[8] = {0};
+    uint32_t ids[8];
+    void *out[8];
+    struct vsched *s = vsched_new(&pc);
+
+    (void)state;
+    assert_int_equal(vsched_slice_add(s, 1, &sc), 0);
+    assert_int_equal(vsched_link_add(s, 1, 1, &slow), 0);
+    assert_int_equal(vsched_link_add(s, 1, 2, &fast), 0);
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(vsched_enqueue(s, 1, 0, &p[i], 1500, 0), 0);
+    /* 1500 -> 0 -> -1500: two, then one per 120 ms. */
+    assert_int_equal(vsched_dequeue(s, 0, out, ids, 8), 2);
+    assert_int_equal(vsched_next_ns(s, 0), 120 * MS);
+    assert_int_equal(vsched_dequeue(s, 100 * MS, out, ids, 8), 0);
+    assert_int_equal(vsched_next_ns(s, 100 * MS), 120 * MS);
+    assert_int_equal(vsched_dequeue(s, 120 * MS - 1, out, ids, 8), 0);
+    assert_int_equal(vsched_dequeue(s, 120 * MS, out, ids, 8), 1);
+    assert_int_equal(vsched_next_ns(s, 120 * MS), 240 * MS);
+    /* Idle for seconds: the 240 ms wait is long past. */
+    assert_int_equal(vsched_dequeue(s, 10 * SEC, out, ids, 8), 1);
+    assert_int_equal(ids[0], 1);
+    assert_int_equal(vsched_next_ns(s, 10 * SEC), UINT64_MAX);
+
+    /* A short wait (1 ms), then a dequeue a second later. */
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(vsched_enqueue(s, 2, 0, &p[4 + i], 1000, 10 * SEC),
+                         0);
+    assert_int_equal(vsched_dequeue(s, 10 * SEC, out, ids, 8), 2);
+    assert_int_equal(vsched_next_ns(s, 10 * SEC), 10 * SEC + 1 * MS);
+    assert_int_equal(vsched_dequeue(s, 11 * SEC, out, ids, 8), 1);
+    assert_int_equal(ids[0], 2);
+    assert_int_equal(vsched_next_ns(s, 11 * SEC), UINT64_MAX);
+
+    /* The same on a slice's ceiling. */
+    sc = slice_conf(0, 100000, 1500, 1);
+    fast = link_conf(0, 0, 0, 1, 100);
+    assert_int_equal(vsched_slice_add(s, 3, &sc), 0);
+    assert_int_equal(vsched_link_add(s, 3, 31, &fast), 0);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(vsched_enqueue(s, 31, 0, &p[i], 1500, 20 * SEC), 0);
+    assert_int_equal(vsched_dequeue(s, 20 * SEC, out, ids, 8), 2);
+    assert_int_equal(vsched_next_ns(s, 20 * SEC), 20 * SEC + 120 * MS);
+    assert_int_equal(vsched_dequeue(s, 30 * SEC, out, ids, 8), 1);
+    assert_int_equal(ids[0], 31);
+    assert_int_equal(vsched_next_ns(s, 30 * SEC), UINT64_MAX);
+    vsched_free(s);
+}
+
 /* ---- (a) guarantees, whatever the others do ---- */
 
 /* The link got everything it offered, without a drop, within 'bound_ns'. */
@@ -1983,6 +2041,7 @@ int main(void)
         cmocka_unit_test(test_enqueue_drops),
         cmocka_unit_test(test_pacing_exact),
         cmocka_unit_test(test_ceiling_exact),
+        cmocka_unit_test(test_long_waits),
         cmocka_unit_test(test_stats),
         cmocka_unit_test(test_update_semantics),
         cmocka_unit_test(test_delete_and_ids),
