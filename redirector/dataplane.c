@@ -47,7 +47,7 @@ struct rd_dp {
     uint32_t address;
     uint8_t tr_mac[6];
     int tr_mtu;
-    char *port_fmt;
+    char *port_fmt, *tr_fmt;
     struct nh_table nh;
     uint16_t ip_id;
     struct rd_dp_stats st;
@@ -370,6 +370,13 @@ static int port_input(struct rd_port *in, uint64_t now_ns)
         total += n;
         if (n < PKTIO_BURST)
             break;
+        /* The daemon reads the clock again for the next burst: sending a
+         * burst runs the receivers' kernel work in our send() (~3 us a
+         * frame on veth), so a wake-up of many bursts spans milliseconds,
+         * and a frozen 'now' gave the scheduler's buckets no tokens for
+         * that time (tests pass 'now' and keep it). */
+        if (dp->base != NULL)
+            now_ns = rd_now_ns();
     }
     return total;
 }
@@ -548,7 +555,7 @@ static int port_open(struct rd_dp *dp, struct rd_port *p, const char *ifname,
                      struct rd_link *owner)
 {
     struct sock_filter filter[RD_DP_FILTER_LEN];
-    char *spec = port_spec(dp->port_fmt, ifname);
+    char *spec = port_spec(owner != NULL ? dp->port_fmt : dp->tr_fmt, ifname);
 
     p->dp = dp;
     p->owner = owner;
@@ -774,7 +781,10 @@ struct rd_dp *rd_dp_new(struct event_base *base, struct rd_table *table,
     if (cfg->arp_path != NULL)
         dp->nh.arp_path = cfg->arp_path;
     dp->port_fmt = strdup(cfg->port_fmt ? cfg->port_fmt : DEFAULT_PORT_FMT);
-    if (dp->port_fmt == NULL) {
+    dp->tr_fmt = strdup(cfg->transport_fmt ? cfg->transport_fmt
+                        : cfg->port_fmt    ? cfg->port_fmt
+                                           : DEFAULT_PORT_FMT);
+    if (dp->port_fmt == NULL || dp->tr_fmt == NULL) {
         log_err("out of memory");
         goto fail;
     }
@@ -813,6 +823,7 @@ void rd_dp_free(struct rd_dp *dp)
     port_close(&dp->tr);
     nh_fini(&dp->nh);
     free(dp->port_fmt);
+    free(dp->tr_fmt);
     free(dp);
 }
 

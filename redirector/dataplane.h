@@ -37,9 +37,11 @@ struct rd_dp;
 struct rd_dp_config {
     const char *transport; /* interface toward the transport network */
     uint32_t address;      /* our data-plane address, network order */
-    /* pktio spec of an interface, "%s" = its name. NULL:
+    /* pktio spec of a link's port, "%s" = its name. NULL:
      * "afpacket:%s,block_ms=4". Tests map names to pcap files. */
     const char *port_fmt;
+    /* The same for the transport; NULL: port_fmt. */
+    const char *transport_fmt;
     /* Where the kernel's routes and neighbours are read; NULL: /proc/net/route
      * and /proc/net/arp (tests give files). Borrowed: must outlive dp. */
     const char *route_path, *arp_path;

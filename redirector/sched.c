@@ -81,15 +81,29 @@ static const char *rate_str(uint64_t bps, char *buf, size_t n)
     return units_format_rate(bps, buf, n);
 }
 
-uint32_t rd_sched_port_burst(uint64_t rate_bps)
+/* What 'rate_bps' passes in 'ms' milliseconds, at least 'min' bytes, at
+ * most VSCHED_BURST_MAX_BYTES. */
+static uint32_t burst_for(uint64_t rate_bps, uint64_t ms, uint64_t min)
 {
-    uint64_t b = rate_bps / 8 * RD_SCHED_BURST_MS / 1000;
+    uint64_t b = rate_bps / 8 * ms / 1000;
 
-    if (b < VSCHED_BURST_DEFAULT_BYTES)
-        b = VSCHED_BURST_DEFAULT_BYTES;
+    if (b < min)
+        b = min;
     if (b > VSCHED_BURST_MAX_BYTES)
         b = VSCHED_BURST_MAX_BYTES;
     return (uint32_t)b;
+}
+
+uint32_t rd_sched_port_burst(uint64_t rate_bps)
+{
+    return burst_for(rate_bps, RD_SCHED_BURST_MS, VSCHED_BURST_DEFAULT_BYTES);
+}
+
+uint32_t rd_sched_link_burst(uint64_t rate_bps, uint32_t burst_bytes)
+{
+    return burst_for(rate_bps, RD_SCHED_LINK_BURST_MS,
+                     burst_bytes != 0 ? burst_bytes
+                                      : VSCHED_BURST_DEFAULT_BYTES);
 }
 
 uint32_t rd_sched_queue_pkts(uint64_t max_bps)
@@ -116,7 +130,8 @@ void rd_sched_link_conf(const struct rd_rates *r, uint64_t port_bps,
         ceil = 0;
     out->rate_bps = to_bps(r->rate_bps);
     out->ceil_bps = ceil;
-    out->burst_bytes = r->burst_bytes;
+    out->burst_bytes = rd_sched_link_burst(
+        out->rate_bps > ceil ? out->rate_bps : ceil, r->burst_bytes);
     out->weight = r->weight != 0 ? r->weight : 1;
     out->n_tclasses = 1;
     out->queue[0].limit_pkts = rd_sched_queue_pkts(ceil != 0 ? ceil : port_bps);

@@ -3,7 +3,9 @@
  * against a naive reference, and, when run as root, the AF_PACKET backend
  * on a veth pair inside a private network namespace (bursts both ways, our
  * own sends not looped back, a single frame handed over by the block
- * timeout, checksum offload and VLAN tags undone, idle waits that block),
+ * timeout, checksum offload and VLAN tags undone, idle waits that block,
+ * the kernel stack's copy dropped (stack=drop, stack=drop-gre:ADDR), ring
+ * drops counted),
  * and the AF_XDP backend against it (bursts both ways in skb and native
  * mode, counters and drops, nothing left attached to the interface after
  * close, after a privilege drop or after SIGKILL, refusals and "auto:"
@@ -251,6 +253,11 @@ static void test_bad_specs(void **state)
     assert_null(pktio_open("afpacket:lo,block_ms=0"));
     assert_null(pktio_open("afpacket:lo,block_ms=9x"));
     assert_null(pktio_open("afpacket:lo,colour=red"));
+    assert_null(pktio_open("afpacket:lo,stack=drop-gre:"));
+    assert_null(pktio_open("afpacket:lo,stack=drop-gre:198.18.0"));
+    assert_null(pktio_open("afpacket:lo,stack=drop-gre:198.18.0.2.1"));
+    assert_null(pktio_open("afpacket:lo,stack=drop-gre:198.18.0.2x"));
+    assert_null(pktio_open("afpacket:lo,stack=drop-gre"));
     assert_null(pktio_open("afxdp:"));
     assert_null(pktio_open("afxdp:an-interface-name-too-long"));
     assert_null(pktio_open("afxdp:lo,mode=turbo"));
@@ -514,6 +521,101 @@ static void stack_drop_body(struct pktio *a, struct pktio *b)
     CHECK(pktio_open("afpacket:vb,stack=maybe") == NULL);
 }
 
+/* GRE (IP protocol 47) to 198.18.0.2 from the kernel stack on va, 'n'
+ * datagrams of 'len' bytes ending in 'tag': linear skbs, unlike frames
+ * from a TX ring, whose payload is in page fragments. */
+static void send_kernel_gre(int n, size_t len, uint8_t tag)
+{
+    struct sockaddr_in to = {.sin_family = AF_INET};
+    int fd = socket(AF_INET, SOCK_RAW, 47);
+    uint8_t msg[256];
+
+    CHECK(fd >= 0 && len <= sizeof(msg));
+    memset(msg, tag, len);
+    CHECK(inet_pton(AF_INET, "198.18.0.2", &to.sin_addr) == 1);
+    for (int i = 0; i < n; i++)
+        CHECK(sendto(fd, msg, len, 0, (struct sockaddr *)&to, sizeof(to)) ==
+              (ssize_t)len);
+    close(fd);
+}
+
+/* Sends 'n' frames of 'len' bytes ('proto' to 198.18.0.'dst', ending in
+ * 'tag') from 'a' and checks that 'b' gets them all and that the kernel's
+ * IP stack took in 'stack' of them. */
+static void expect_stack(struct pktio *a, struct pktio *b, int n, uint32_t len,
+                         uint8_t dst, uint8_t proto, uint8_t tag,
+                         uint64_t stack)
+{
+    uint8_t buf[3200];
+    uint64_t in0 = ip_in_receives();
+
+    frame(buf, len, dst, proto, tag);
+    buf[len - 1] = tag; /* a short frame ends inside the IPv4 header */
+    send_buf(a, n, buf, len);
+    CHECK(recv_all(b, n, 2000, tag, len, NULL) == n);
+    for (int i = 0; i < 100 && ip_in_receives() - in0 < stack; i++)
+        usleep(10000);
+    CHECK(ip_in_receives() - in0 == stack);
+}
+
+/* stack=drop-gre:ADDR: the ring gets every frame; the kernel's IP stack
+ * gets all but IPv4 GRE to ADDR, linear or not; frames too short to tell
+ * go on to the stack. Then ring drops are counted. vb has the MAC the
+ * frames go to (stack_drop_body). */
+static void stack_drop_gre_body(struct pktio *a)
+{
+    struct pktio *b = pktio_open("afpacket:vb,block_ms=2,"
+                                 "stack=drop-gre:198.18.0.2");
+    struct pktio_stats st;
+    uint64_t in0;
+    int got;
+
+    CHECK(b != NULL);
+    expect_stack(a, b, 100, 1400, 2, 47, 0x91, 0); /* from a TX ring */
+    /* Jumbo frames leave a TX ring in page fragments: the program reads
+     * them through bpf_skb_load_bytes. */
+    {
+        struct pktio *j;
+
+        CHECK(sh("ip link set va mtu 4000 && ip link set vb mtu 4000") == 0);
+        j = pktio_open("afpacket:va");
+        CHECK(j != NULL);
+        expect_stack(j, b, 100, 3000, 2, 47, 0x98, 0);
+        expect_stack(j, b, 100, 3000, 2, 17, 0x99, 100);
+        pktio_close(j);
+        CHECK(sh("ip link set va mtu 1500 && ip link set vb mtu 1500") == 0);
+    }
+    expect_stack(a, b, 100, 60, 2, 17, 0x92, 100); /* not GRE */
+    expect_stack(a, b, 100, 60, 3, 47, 0x93, 100); /* not to us */
+    expect_stack(a, b, 100, 30, 2, 47, 0x94, 100); /* too short to tell */
+    /* Linear skbs from the kernel's own stack: 14 + 20 + 40 bytes. */
+    CHECK(sh("ip route add 198.18.0.2/32 dev va && "
+             "ip neigh add 198.18.0.2 lladdr 02:00:00:00:00:02 dev va") == 0);
+    in0 = ip_in_receives();
+    send_kernel_gre(100, 40, 0x95);
+    CHECK(recv_all(b, 100, 2000, 0x95, 74, NULL) == 100);
+    usleep(50000);
+    CHECK(ip_in_receives() == in0);
+    pktio_close(b);
+    /* Gone with the port. */
+    in0 = ip_in_receives();
+    send_kernel_gre(100, 40, 0x96);
+    for (int i = 0; i < 100 && ip_in_receives() - in0 < 100; i++)
+        usleep(10000);
+    CHECK(ip_in_receives() - in0 == 100);
+
+    /* A ring nobody reads drops, and the drops are counted. */
+    b = pktio_open("afpacket:vb");
+    CHECK(b != NULL);
+    send_n(a, 5000, 1400, 0x97);
+    usleep(50000);
+    got = recv_all(b, 5000, 200, 0x97, 1400, NULL);
+    pktio_get_stats(b, &st);
+    CHECK(got < 5000 && st.rx_dropped > 0);
+    CHECK((uint64_t)got + st.rx_dropped >= 5000);
+    pktio_close(b);
+}
+
 static void afpacket_body(void)
 {
     struct pktio *a, *b;
@@ -601,6 +703,7 @@ static void afpacket_body(void)
     CHECK(l4_ok(got, 14, 0));
 
     stack_drop_body(a, b); /* closes b */
+    stack_drop_gre_body(a);
     pktio_close(a);
     (void)sh("ip link del va");
 }

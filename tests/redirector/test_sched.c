@@ -114,21 +114,51 @@ static void test_link_conf_mapping(void **state)
     rd_sched_link_conf(&r, 100000000, &c);
     assert_int_equal(c.rate_bps, 30000000);
     assert_int_equal(c.ceil_bps, 0);
-    assert_int_equal(c.burst_bytes, 0);
+    /* The default burst, 64 KiB, holds 5 ms of the faster bucket here. */
+    assert_int_equal(c.burst_bytes, 65536);
     assert_int_equal(c.weight, 1);
     assert_int_equal(c.n_tclasses, 1);
     /* 20 ms of 100 Mbit/s in 1514-byte frames */
     assert_int_equal(c.queue[0].limit_pkts, 165);
     assert_int_equal(c.queue[0].limit_bytes, 0);
-    /* A ceiling below the port is kept and sizes the queue. */
+    /* A ceiling below the port is kept and sizes the queue; a burst given
+     * is raised to 5 ms of it (31250 bytes at 50 Mbit/s). */
     r.ceil_bps = 50e6;
     r.burst_bytes = 16384;
     r.weight = 7;
     rd_sched_link_conf(&r, 100000000, &c);
     assert_int_equal(c.ceil_bps, 50000000);
-    assert_int_equal(c.burst_bytes, 16384);
+    assert_int_equal(c.burst_bytes, 31250);
+    r.burst_bytes = 40000; /* deeper: kept */
+    rd_sched_link_conf(&r, 100000000, &c);
+    assert_int_equal(c.burst_bytes, 40000);
+    r.burst_bytes = 16384;
     assert_int_equal(c.weight, 7);
     assert_int_equal(c.queue[0].limit_pkts, 82);
+    /* A fast link's buckets hold 5 ms of its ceiling, or of its
+     * guarantee when it has no ceiling below the port's rate, whatever
+     * burst it was given: rounds come a tick or more apart, and 64 KiB per
+     * round would cap it at 524 Mbit/s. */
+    r = (struct rd_rates){.rate_bps = 1e9, .ceil_bps = 1e9};
+    rd_sched_link_conf(&r, 10000000000ull, &c);
+    assert_int_equal(c.burst_bytes, 625000);
+    r.burst_bytes = 65536; /* sncd's default */
+    rd_sched_link_conf(&r, 10000000000ull, &c);
+    assert_int_equal(c.burst_bytes, 625000);
+    r = (struct rd_rates){.rate_bps = 1e8, .ceil_bps = 5e9};
+    rd_sched_link_conf(&r, 10000000000ull, &c);
+    assert_int_equal(c.burst_bytes, 3125000);
+    r = (struct rd_rates){.rate_bps = 2e9};
+    rd_sched_link_conf(&r, 10000000000ull, &c);
+    assert_int_equal(c.ceil_bps, 0);
+    assert_int_equal(c.burst_bytes, 1250000);
+    r.ceil_bps = 1e10; /* at the port's rate: none */
+    rd_sched_link_conf(&r, 10000000000ull, &c);
+    assert_int_equal(c.burst_bytes, 1250000);
+    assert_int_equal(rd_sched_link_burst(100000000, 0), 65536);
+    assert_int_equal(rd_sched_link_burst(100000000, 1500), 62500);
+    assert_int_equal(rd_sched_link_burst(VSCHED_RATE_MAX_BPS, 0),
+                     VSCHED_BURST_MAX_BYTES);
     /* Fractions of a bit round; a ceiling above the port is none. */
     r = (struct rd_rates){.rate_bps = 1.4, .ceil_bps = 2e9};
     rd_sched_link_conf(&r, 1000000000, &c);
