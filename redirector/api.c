@@ -727,6 +727,7 @@ static xmlrpc_value *m_stats(xmlrpc_env *env, xmlrpc_value *params,
         put_num(env, v, "rx_bytes", l->ctr.rx_bytes);
         put_num(env, v, "drops_bad_key", l->ctr.drops_bad_key);
         put_num(env, v, "drops_queue", l->ctr.drops_queue);
+        put_num(env, v, "drops_policed", l->ctr.drops_policed);
         put(env, v, "guaranteed_bps",
             xmlrpc_double_new(env, l->rates.rate_bps));
         put(env, v, "scheduled", xmlrpc_bool_new(env, sched));
@@ -842,7 +843,8 @@ const struct vn_rpc_method rd_api_methods[] = {
     {"link.stats", "A:", m_stats, VN_RPC_READONLY,
      "Counters per link sliver (doubles): [{slice, link, key, end, "
      "tx_packets, tx_bytes, rx_packets, rx_bytes, drops_bad_key, "
-     "drops_queue, guaranteed_bps, scheduled (bool); when scheduled: "
+     "drops_queue, drops_policed, guaranteed_bps, scheduled (bool); when "
+     "scheduled: "
      "achieved_bps, window_ns, enq_packets, enq_bytes, sent_packets, "
      "sent_bytes, drops_own, drops_own_bytes, drops_others, "
      "drops_others_bytes, delay_p50_ns, delay_p99_ns, delay_max_ns, "

@@ -36,6 +36,7 @@ struct rd_link_dp {
     struct rd_port *local;    /* local links: local_port; else NULL */
     struct nh_peer *nh;       /* tunnels: the peer's next hop */
     struct rd_sched_link *sl; /* tunnels on a scheduled port */
+    struct rd_police police[2]; /* local links: port -> local_port, back */
 };
 
 struct rd_dp {
@@ -349,7 +350,13 @@ static int port_input(struct rd_port *in, uint64_t now_ns)
             bool fwd = in == ld->port; /* port -> local_port is "tx" */
             struct rd_port *out = fwd ? ld->local : ld->port;
 
+            struct rd_police *pol = &ld->police[fwd ? 0 : 1];
+
             for (int i = 0; i < n; i++) {
+                if (!rd_police_take(pol, pkts[i].len, now_ns)) {
+                    l->ctr.drops_policed++;
+                    continue;
+                }
                 if (copy_out(dp, l, out, pkts[i].data, pkts[i].len) < 0)
                     continue;
                 if (fwd) {
@@ -657,6 +664,11 @@ int rd_dp_attach(struct rd_dp *dp, struct rd_link *l, uint64_t now_ns,
             goto fail;
         }
         quiet_port(l->local_port);
+        /* Limited like a tunnelled link, where tunnelled links are. */
+        if (dp->sched != NULL)
+            for (int i = 0; i < 2; i++)
+                rd_police_set(&ld->police[i], &l->rates, GRE_ENCAP_OVERHEAD,
+                              now_ns);
     } else {
         if ((ld->nh = nh_ref(&dp->nh, l->peer)) == NULL)
             goto oom;
@@ -714,6 +726,9 @@ int rd_dp_update(struct rd_dp *dp, struct rd_link *l, const struct rd_rates *r,
             return -1;
         rd_dp_poll_sched(dp, now_ns); /* new rates may release frames */
     }
+    if (ld != NULL && ld->local != NULL && dp->sched != NULL)
+        for (int i = 0; i < 2; i++)
+            rd_police_set(&ld->police[i], r, GRE_ENCAP_OVERHEAD, now_ns);
     l->rates = *r;
     return 0;
 }

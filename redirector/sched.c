@@ -695,3 +695,57 @@ void rd_sched_get_stats(const struct rd_sched *rs, struct rd_sched_stats *st)
     st->buffers_reserved = rs->pool.n_reserved;
     st->drops_no_buffer = rs->drops_no_buffer;
 }
+
+/* ---- the policer of local links ------------------------------------- */
+
+#define NS_PER_S 1000000000ull
+
+static void police_refill(struct rd_police *p, uint64_t now_ns)
+{
+    uint64_t dt;
+
+    if (now_ns <= p->last_ns)
+        return;
+    dt = now_ns - p->last_ns;
+    p->last_ns = now_ns;
+    /* Full once dt covers the gap; also keeps rate * dt from overflowing. */
+    if (dt >= (p->depth - p->tokens) / p->rate_bps + 1)
+        p->tokens = p->depth;
+    else
+        p->tokens += p->rate_bps * dt;
+}
+
+void rd_police_set(struct rd_police *p, const struct rd_rates *r,
+                   uint32_t overhead_bytes, uint64_t now_ns)
+{
+    double limit = r->ceil_bps > 0 ? r->ceil_bps : r->rate_bps;
+    bool fresh = p->rate_bps == 0; /* had no limit: starts full */
+
+    if (!fresh)
+        police_refill(p, now_ns);
+    p->overhead_bytes = overhead_bytes;
+    p->last_ns = now_ns;
+    p->rate_bps = limit >= 1 ? to_bps(limit) : 0;
+    if (p->rate_bps == 0) {
+        p->depth = p->tokens = 0;
+        return;
+    }
+    p->depth = (uint64_t)rd_sched_link_burst(p->rate_bps, r->burst_bytes) * 8 *
+               NS_PER_S;
+    if (fresh || p->tokens > p->depth)
+        p->tokens = p->depth;
+}
+
+bool rd_police_take(struct rd_police *p, uint32_t len, uint64_t now_ns)
+{
+    uint64_t cost;
+
+    if (p->rate_bps == 0)
+        return true;
+    police_refill(p, now_ns);
+    cost = ((uint64_t)len + p->overhead_bytes) * 8 * NS_PER_S;
+    if (p->tokens < cost)
+        return false;
+    p->tokens -= cost;
+    return true;
+}

@@ -157,4 +157,29 @@ uint64_t rd_sched_slice_rate(const struct rd_sched *rs, uint32_t slice_id,
                              uint32_t *n_links, uint32_t *weight);
 void rd_sched_get_stats(const struct rd_sched *rs, struct rd_sched_stats *st);
 
+/* A local link's policer, one per direction. A local link (two ports of
+ * this VNode) never reaches the transport's scheduler, yet it must carry
+ * what the same link would across VNodes: a token bucket at its limit
+ * (its ceiling, else its guarantee; neither: no limit), as deep as a
+ * tunnelled link's buckets (rd_sched_link_burst), counting each frame as
+ * it would leave the transport (+ overhead_bytes), so the inner rate a
+ * slice gets does not depend on where its nodes were placed. A frame
+ * without tokens is dropped (no queue, no timer: a policer, not a
+ * shaper). Exact integer arithmetic; 'now_ns' passed in. */
+struct rd_police {
+    uint64_t rate_bps;  /* 0: no limit */
+    uint64_t depth;     /* bucket depth, bit-nanoseconds (bits * 1e9) */
+    uint64_t tokens;    /* bit-nanoseconds */
+    uint64_t last_ns;
+    uint32_t overhead_bytes;
+};
+
+/* Sets the limit from 'r' at 'now_ns'. A policer that had no limit ('p'
+ * zeroed: new) starts full; a changed one keeps its tokens (earned at the
+ * old rate up to now), at most the new depth. */
+void rd_police_set(struct rd_police *p, const struct rd_rates *r,
+                   uint32_t overhead_bytes, uint64_t now_ns);
+/* Whether a 'len'-byte frame may pass at 'now_ns' (its tokens taken). */
+bool rd_police_take(struct rd_police *p, uint32_t len, uint64_t now_ns);
+
 #endif

@@ -33,6 +33,8 @@ struct rd_counters {
     uint64_t drops_bad_key; /* tunnel frames with this key refused: wrong
                                outer source, or slice of the port differs */
     uint64_t drops_queue;   /* no room in the TX ring of the way out */
+    uint64_t drops_policed; /* local links: over the link's limit
+                               (rd_police, redirector/sched.h) */
 };
 
 /* What a link sliver asks of the scheduler of the transport port

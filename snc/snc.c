@@ -500,7 +500,8 @@ static int cmd_stats(struct cli *cli, char **args)
     TABLE(r, {"LINK", "link"}, {"END", "end"}, {"VNODE", "vnode"},
           {"KEY", "key"}, {"TX-PKTS", "tx_packets"}, {"TX-BYTES", "tx_bytes"},
           {"RX-PKTS", "rx_packets"}, {"RX-BYTES", "rx_bytes"},
-          {"DROP-BADKEY", "drops_bad_key"}, {"DROP-QUEUE", "drops_queue"});
+          {"DROP-BADKEY", "drops_bad_key"}, {"DROP-QUEUE", "drops_queue"},
+          {"DROP-POLICED", "drops_policed"});
     printf("\nisolation at each link's transport port (last second):\n");
     iso = isolation_rows(r);
     TABLE(iso, {"LINK", "link"}, {"END", "end"}, {"VNODE", "vnode"},

@@ -14,7 +14,10 @@
 # 4. A back to 5 Mbit/s; A, C, B all flood: beyond their guarantees they
 #    share the port 1:2:5 (each share within 5 %).
 # 5. The node's own admission: a link.create past the port's rate is
-#    refused, naming the port and what is missing. No sanitizer findings.
+#    refused, naming the port and what is missing.
+# 6. Slice D, two containers on vn1 joined by a local link of 10 Mbit/s,
+#    offered 30: the redirector polices it to its rate. No sanitizer
+#    findings.
 # Rates on the port count frames as they leave it (inner frame + 42 bytes
 # of GRE/IPv4/Ethernet): iperf3's 1400-byte datagrams are 1484 bytes there.
 . "$(dirname "$0")/lib.sh"
@@ -201,8 +204,35 @@ create_x 1e7 > "$T/out" 2>&1 || { cat "$T/out"; fail "link.create within the por
 in_ns vn1 xmlrpc "http://$MGMT1:7001/RPC2" link.delete i/999999 s/a > /dev/null 2>&1 || fail "link.delete"
 pass "node admission (guarantees 5+5+5 of 100 Mbit/s booked): 96 Mbit/s more refused with \"$(grep -o 'port tr0 carries[^;]*' "$T/refused" | head -1)\", 10 Mbit/s accepted"
 
+# --- 6. a local link is limited like a tunnelled one ------------------------
+# D's two containers share vn1: their link never reaches the transport, and
+# vn1's redirector polices it to its 10 Mbit/s (counted as on the wire).
+cat > "$T/D.xml" <<XML
+<?xml version="1.0"?>
+<slice name="D" xmlns="urn:vnode:slice:1">
+  <node id="tx" type="container" vnode="vn1"><command>sleep infinity</command>
+    <iface link="l1" address="10.0.1.1/24"/></node>
+  <node id="rx" type="container" vnode="vn1"><command>iperf3 -s</command>
+    <iface link="l1" address="10.0.1.2/24"/></node>
+  <link id="l1" a="tx" b="rx" bandwidth="10Mbit"/>
+</slice>
+XML
+$SNC create "$T/D.xml" > "$T/out" 2>&1 || { cat "$T/out"; fail "create D (a local link)"; }
+udp D 30M 3 -J > "$T/d.json" || { cat "$T/d.json"; fail "iperf3 over D's local link"; }
+got=$(awk '/"sum":/ { f = 1 } f && /"packets":/ { gsub(/[^0-9]/, ""); pk = $0 }
+    f && /"lost_packets":/ { gsub(/[^0-9]/, ""); l = $0 }
+    END { printf "%.2f", (pk - l) * 1400 * 8 / 3 / 1e6 }' "$T/d.json")
+policed=$(in_ns vn1 xmlrpc "http://$MGMT1:7001/RPC2" link.stats 2> /dev/null | awk '
+    /String: .slice./ { getline; sub(/.*String: ./, ""); sub(/.$/, ""); s = $0 }
+    s == "D" && /String: .drops_policed./ { getline; sub(/.*Point: /, ""); printf "%.0f", $0 }')
+# 10 Mbit/s of 1484-byte frames is 9.43 Mbit/s of 1400-byte payloads, plus
+# the bucket's 64 KiB at the start (0.17 Mbit/s over 3 s).
+ok "$got >= 8.5 && $got <= 10.0" || fail "D's local link of 10 Mbit/s carried $got Mbit/s of a 30 Mbit/s offer"
+ok "${policed:-0} > 0" || fail "D's local link: no drops_policed in link.stats"
+pass "local link of 10 Mbit/s (both containers on vn1) offered 30 Mbit/s: $got Mbit/s of payload delivered, $policed frames policed"
+
 # --- the end -----------------------------------------------------------------
-for s in A B C; do $SNC delete $s > /dev/null || fail "delete $s"; done
+for s in A B C D; do $SNC delete $s > /dev/null || fail "delete $s"; done
 for pid in $(awk '{ print $1 }' "$RUN/pids"); do kill "$pid" 2>/dev/null || true; done
 for pid in $(awk '{ print $1 }' "$RUN/pids"); do
     i=0; while kill -0 "$pid" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done

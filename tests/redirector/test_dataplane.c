@@ -2,7 +2,8 @@
  * "pcap:DIR/X.in,DIR/X.out", so frames come from savefiles written here and
  * what the data plane sends is read back and checked. Covers encapsulation
  * toward the peer, decapsulation to the port, the drops (unknown key, key
- * from a stranger, malformed, too big, no next hop) and local links. */
+ * from a stranger, malformed, too big, no next hop) and local links (and
+ * their policer on a scheduled VNode). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -429,6 +430,53 @@ static void test_sched_paces_tunnel(void **state)
     }
 }
 
+/* On a scheduled VNode a local link is limited like a tunnelled one: its
+ * ceiling (8 Mbit/s, a byte per us), buckets of 5 ms of it (5000 bytes),
+ * frames counted with GRE's 42 bytes, each direction on its own. */
+static void test_local_link_policed(void **state)
+{
+    struct fixture *fx = *state;
+    struct frames *f = fx->f;
+    struct rd_link *l;
+    struct rd_link_spec s = {
+        .slice = "s1",
+        .link = "l",
+        .key = 7,
+        .end = RD_END_LOCAL,
+        .port = "p1",
+        .local_port = "p2",
+        .rates = {.rate_bps = 4e6, .ceil_bps = 8e6, .burst_bytes = 3000,
+                  .weight = 1, .slice_weight = 1},
+    };
+    enum vn_fault code;
+    char *err = NULL;
+
+    f->n = 0;
+    for (int i = 0; i < 10; i++)
+        inner(f, 958, (uint8_t)(0x10 + i));
+    put_input(fx, "p1", f);
+    f->n = 0;
+    for (int i = 0; i < 3; i++)
+        inner(f, 958, 0x70);
+    put_input(fx, "p2", f);
+    f->n = 0;
+    put_input(fx, "tr0", f);
+    start_sched(fx, 100000000, 0);
+    assert_int_equal(rd_table_add(&fx->table, &s, &l, &code, &err), RD_ADD_NEW);
+    assert_int_equal(rd_dp_attach(fx->dp, l, T0, &code, &err), 0);
+    assert_int_equal(rd_dp_poll_link(fx->dp, l, T0), 13);
+    assert_int_equal(l->ctr.tx_packets, 5);
+    assert_int_equal(l->ctr.drops_policed, 5);
+    assert_int_equal(l->ctr.rx_packets, 3);
+    rd_dp_detach(fx->dp, l, T0);
+    get_output(fx, "p2", f);
+    assert_int_equal(f->n, 5);
+    for (int i = 0; i < 5; i++)
+        assert_int_equal(f->data[i][957], 0x10 + i); /* the first five */
+    get_output(fx, "p1", f);
+    assert_int_equal(f->n, 3);
+}
+
 /* Live changes through the data plane, admission on the port, local links
  * outside the scheduler, and a link detached with frames queued. */
 static void test_sched_update_and_detach(void **state)
@@ -522,6 +570,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_decap_to_port, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_next_hop, setup, teardown),
         cmocka_unit_test_setup_teardown(test_local_link, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_local_link_policed, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_sched_paces_tunnel, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_sched_update_and_detach, setup,
