@@ -1,6 +1,15 @@
 /* vsched_cost: CPU cost of the hierarchical scheduler per packet
  * (vsched_enqueue + vsched_dequeue), against the number of slices.
  *
+ * Two configurations, each in a table: the one the redirector uses on
+ * this port, a service quantum of rd_sched_quantum(10 Gbit/s) = 9000 bytes
+ * per visit
+ * (vsched_port_conf.quantum_bytes, see docs/scheduler.md), which the
+ * RESULT line reports; and the exact mode (quantum 0: one packet per
+ * decision, the reference's order), for comparison, reported on the same
+ * line with the prefix exact_. The two are measured alternately, size by
+ * size.
+ *
  * One 10 Gbit/s port; 1, 10, 100 and 1000 slices of 4 links each, every link
  * backlogged all the time: slices get guarantees adding up to half the port
  * and weights 1..10, two links of each slice a guarantee, so all three
@@ -21,9 +30,11 @@
  * scheduling itself. The floor's records keep the sizes the scheduler's had
  * before its hot/cold split, so that it stays comparable across versions.
  *
- * Usage: vsched_cost [packets_per_run] [runs]
- * Last line: RESULT vsched_cost ns_per_pkt_1=... ns_per_pkt_1000=...
- *            cost_ratio_1000=... */
+ * Usage: vsched_cost [packets_per_run] [runs] [quantum_bytes]
+ * (quantum_bytes: of the first table instead of REDIRECTOR_QUANTUM).
+ * Last line: RESULT vsched_cost quantum_bytes=... ns_per_pkt_1=...
+ *            ns_per_pkt_1000=... cost_ratio_1000=... exact_ns_per_pkt_1=...
+ *            exact_ns_per_pkt_1000=... exact_cost_ratio_1000=... */
 #include <linux/perf_event.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -34,6 +45,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "redirector/sched.h"
 #include "vsched.h"
 
 #define PORT_BPS 10000000000ULL
@@ -42,6 +54,9 @@
 #define BACKLOG 8 /* packets kept on every link */
 #define BURST 32  /* packets per dequeue */
 #define MAX_RUNS 15
+/* What redirector/sched.c gives vsched_port_conf.quantum_bytes on this
+ * port: six 1500-byte packets, one 9000-byte jumbo frame. */
+#define REDIRECTOR_QUANTUM rd_sched_quantum(PORT_BPS)
 
 /* One packet: the scheduler only carries the pointer around. */
 struct pkt {
@@ -89,9 +104,11 @@ static uint64_t rnd(uint64_t *s)
 }
 
 /* Builds the hierarchy and fills every link; NULL on failure. */
-static struct vsched *build(uint32_t n_slices, struct pkt **pool_out)
+static struct vsched *build(uint32_t n_slices, uint32_t quantum,
+                            struct pkt **pool_out)
 {
-    struct vsched_port_conf pc = {.rate_bps = PORT_BPS, .burst_bytes = 65536};
+    struct vsched_port_conf pc = {
+        .rate_bps = PORT_BPS, .burst_bytes = 65536, .quantum_bytes = quantum};
     uint32_t n_links = n_slices * LINKS_PER_SLICE;
     struct pkt *pool = calloc((size_t)n_links * BACKLOG, sizeof(*pool));
     struct vsched *s = vsched_new(&pc);
@@ -327,15 +344,15 @@ struct result {
     double ns_per_pkt, insn_per_pkt, floor_ns_per_pkt;
 };
 
-static int measure(uint32_t n_slices, uint64_t n_pkts, int runs,
-                   struct result *out)
+static int measure(uint32_t n_slices, uint32_t quantum, uint64_t n_pkts,
+                   int runs, struct result *out)
 {
     double ns[MAX_RUNS], insn[MAX_RUNS], fl[MAX_RUNS];
     int fd = insn_open();
 
     for (int r = 0; r < runs; r++) {
         struct pkt *pool;
-        struct vsched *s = build(n_slices, &pool);
+        struct vsched *s = build(n_slices, quantum, &pool);
         uint64_t now = 0, t0, t1, i0, i1, moved;
         struct floor f;
 
@@ -385,30 +402,16 @@ static int measure(uint32_t n_slices, uint64_t n_pkts, int runs,
     return 0;
 }
 
-int main(int argc, char **argv)
+static void print_table(const char *title, const struct result *res,
+                        const uint32_t *sizes, size_t n)
 {
-    static const uint32_t sizes[] = {1, 10, 100, 1000};
-    struct result res[4];
-    uint64_t n_pkts = argc > 1 ? strtoull(argv[1], NULL, 10) : 4000000;
-    int runs = argc > 2 ? atoi(argv[2]) : 5;
-
-    if (!n_pkts || runs < 1 || runs > MAX_RUNS) {
-        fprintf(stderr, "usage: vsched_cost [packets_per_run] [runs 1..%d]\n",
-                MAX_RUNS);
-        return 2;
-    }
-    printf("vsched_cost: %llu packets per run, median of %d runs; port "
-           "10 Gbit/s, %u-byte packets, %d links per slice, all backlogged, "
-           "dequeue bursts of %d\n",
-           (unsigned long long)n_pkts, runs, PKT_BYTES, LINKS_PER_SLICE, BURST);
+    printf("%s\n", title);
     printf("%8s %8s %10s %10s %8s | %10s %8s | %12s %8s\n", "slices", "links",
            "ns/pkt", "insn/pkt", "vs 1", "floor ns", "vs 1", "sched-floor",
            "vs 1");
-    for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+    for (size_t i = 0; i < n; i++) {
         char insn[32] = "n/a";
 
-        if (measure(sizes[i], n_pkts, runs, &res[i]))
-            return 1;
         if (res[i].insn_per_pkt > 0)
             snprintf(insn, sizeof(insn), "%.0f", res[i].insn_per_pkt);
         printf("%8u %8u %10.1f %10s %8.2f | %10.1f %8.2f | %12.1f %8.2f\n",
@@ -421,13 +424,49 @@ int main(int argc, char **argv)
     }
     printf("cost ratio 1000 slices / 1 slice: %.2f (target <= 2); memory "
            "floor alone %.2f; scheduling above the floor %.2f\n",
-           res[3].ns_per_pkt / res[0].ns_per_pkt,
-           res[3].floor_ns_per_pkt / res[0].floor_ns_per_pkt,
-           (res[3].ns_per_pkt - res[3].floor_ns_per_pkt) /
+           res[n - 1].ns_per_pkt / res[0].ns_per_pkt,
+           res[n - 1].floor_ns_per_pkt / res[0].floor_ns_per_pkt,
+           (res[n - 1].ns_per_pkt - res[n - 1].floor_ns_per_pkt) /
                (res[0].ns_per_pkt - res[0].floor_ns_per_pkt));
-    printf("RESULT vsched_cost ns_per_pkt_1=%.1f ns_per_pkt_1000=%.1f "
-           "cost_ratio_1000=%.2f\n",
-           res[0].ns_per_pkt, res[3].ns_per_pkt,
-           res[3].ns_per_pkt / res[0].ns_per_pkt);
+}
+
+int main(int argc, char **argv)
+{
+    static const uint32_t sizes[] = {1, 10, 100, 1000};
+    enum { N = sizeof(sizes) / sizeof(sizes[0]) };
+    struct result res[N], exact[N];
+    uint64_t n_pkts = argc > 1 ? strtoull(argv[1], NULL, 10) : 4000000;
+    int runs = argc > 2 ? atoi(argv[2]) : 5;
+    long q = argc > 3 ? atol(argv[3]) : (long)REDIRECTOR_QUANTUM;
+    char title[160];
+
+    if (!n_pkts || runs < 1 || runs > MAX_RUNS || q < 0 ||
+        q > VSCHED_QUANTUM_MAX_BYTES) {
+        fprintf(stderr,
+                "usage: vsched_cost [packets_per_run] [runs 1..%d] "
+                "[quantum_bytes 0..%u]\n",
+                MAX_RUNS, VSCHED_QUANTUM_MAX_BYTES);
+        return 2;
+    }
+    printf("vsched_cost: %llu packets per run, median of %d runs; port "
+           "10 Gbit/s, %u-byte packets, %d links per slice, all backlogged, "
+           "dequeue bursts of %d\n",
+           (unsigned long long)n_pkts, runs, PKT_BYTES, LINKS_PER_SLICE, BURST);
+    for (size_t i = 0; i < N; i++)
+        if (measure(sizes[i], (uint32_t)q, n_pkts, runs, &res[i]) ||
+            measure(sizes[i], 0, n_pkts, runs, &exact[i]))
+            return 1;
+    snprintf(title, sizeof(title), "quantum %ld bytes per visit%s:", q,
+             q == (long)REDIRECTOR_QUANTUM ? " (the redirector's configuration)"
+                                     : "");
+    print_table(title, res, sizes, N);
+    print_table("exact mode (quantum 0), for comparison:", exact, sizes, N);
+    printf("RESULT vsched_cost quantum_bytes=%ld ns_per_pkt_1=%.1f "
+           "ns_per_pkt_1000=%.1f cost_ratio_1000=%.2f exact_ns_per_pkt_1=%.1f "
+           "exact_ns_per_pkt_1000=%.1f exact_cost_ratio_1000=%.2f\n",
+           q, res[0].ns_per_pkt, res[N - 1].ns_per_pkt,
+           res[N - 1].ns_per_pkt / res[0].ns_per_pkt, exact[0].ns_per_pkt,
+           exact[N - 1].ns_per_pkt,
+           exact[N - 1].ns_per_pkt / exact[0].ns_per_pkt);
     return 0;
 }

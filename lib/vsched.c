@@ -43,6 +43,14 @@
  *    after it, with prefetches, instead of one cold miss per packet on the
  *    way of the next decision.
  *
+ * Quantum mode (vsched_port_conf.quantum_bytes > 0): a decision is followed
+ * by the rest of its visit, further packets of the same link at the same
+ * level while they fit in the quantum (visit_next), and the link and its
+ * slice are refreshed once, after the visit; a guarantee that went into
+ * debt re-arms at min(quantum, burst) - 1 byte rather than 0 (tb_charge_g),
+ * so that visits at the guarantee levels are a quantum long too. Every
+ * packet is charged as in exact mode. Quantum 0 is the exact mode.
+ *
  * Units: tokens in nanobits (1e-9 bit; a byte is 8e9 of them), so that
  * rate_bps * dt_ns is exact; times in ns; SFQ tags in "virtual bytes":
  * (2^30 / weight) per byte. */
@@ -126,6 +134,27 @@ static void tb_charge(struct tb *b, int64_t depth, uint32_t len, uint64_t now)
     if (b->tok_nbit < -TOK_DEBT_MAX)
         b->tok_nbit = -TOK_DEBT_MAX;
     b->ready_ns = b->tok_nbit >= 0 ? now : tb_ready_after(b, now);
+}
+
+/* A guarantee's charge. In quantum mode a guarantee that went into debt is
+ * next eligible once it holds 'again' (just under min(quantum, burst))
+ * rather than 0, so that its node is then served for a visit of about a
+ * quantum, which puts it back in debt, rather than for one packet per timer
+ * (see docs/scheduler.md). Tokens are charged as always, so its long-run
+ * rate is unchanged. */
+static void tb_charge_g(struct tb *b, uint32_t burst_bytes,
+                        uint32_t quantum_bytes, uint32_t len, uint64_t now)
+{
+    tb_charge(b, depth_nbit(burst_bytes), len, now);
+    if (quantum_bytes && b->tok_nbit < 0) {
+        /* One byte under min(quantum, burst): a visit of a quantum then
+         * ends in debt. */
+        uint32_t again =
+            quantum_bytes < burst_bytes ? quantum_bytes : burst_bytes;
+        uint64_t need = (uint64_t)(depth_nbit(again - 1) - b->tok_nbit);
+
+        b->ready_ns = now + need / b->rate_bps + (need % b->rate_bps != 0);
+    }
 }
 
 /* New rate and burst at 'now' (see sched.h: tokens kept, cut to the burst;
@@ -998,9 +1027,10 @@ static uint64_t timers_min(const struct vsched *s)
 }
 
 /* Removes the head packet of link 'li' and accounts for it as sent at
- * 'level'; its delay goes to '*rec' for the histogram. */
+ * 'level'; its delay goes to '*rec' for the histogram. The caller refreshes
+ * the link and its slice after the visit. */
 static void *send_one(struct vsched *s, uint32_t li, int level, uint64_t now,
-                      struct delay_rec *rec)
+                      uint32_t quantum, struct delay_rec *rec)
 {
     struct link *l = &s->l[li];
     struct link_q *lq = &s->lq[li];
@@ -1037,9 +1067,9 @@ static void *send_one(struct vsched *s, uint32_t li, int level, uint64_t now,
     if (sl->c.rate_bps)
         tb_charge(&sl->c, depth_nbit(sl->burst_bytes), len, now);
     if (level == 0)
-        tb_charge(&l->g, depth_nbit(l->burst_bytes), len, now);
+        tb_charge_g(&l->g, l->burst_bytes, quantum, len, now);
     if (level <= 1 && sl->g.rate_bps)
-        tb_charge(&sl->g, depth_nbit(sl->burst_bytes), len, now);
+        tb_charge_g(&sl->g, sl->burst_bytes, quantum, len, now);
     if (level >= 1) {
         sl->vt = l->start_vt;
         l->finish_vt = l->start_vt + (uint64_t)len * l->vt_per_byte;
@@ -1069,10 +1099,35 @@ static void *send_one(struct vsched *s, uint32_t li, int level, uint64_t now,
         l->delay_max_ns = delay;
     rec->link = li;
     rec->bucket = hist_index(delay);
-
-    link_refresh(s, li, now);
-    slice_refresh(s, si, now);
     return slot.pkt;
+}
+
+/* Quantum mode: whether link 'li', just served at 'level' in a visit with
+ * '*left' bytes of quantum left, sends its next packet in the same visit.
+ * It does while that packet fits, the port and its ceilings allow it, and
+ * it is still eligible at the same level: below its guarantee at level 0,
+ * its slice below its own at level 1. A visit never moves to a lower
+ * level: service at level 2 taken there would bypass SFQ among the slices
+ * (the tags would be charged, but a slice served that way after each of
+ * its guarantee's sends would never need to win SFQ's choice). */
+static bool visit_next(const struct vsched *s, uint32_t li, int level,
+                       uint32_t *left, uint64_t now)
+{
+    const struct link *l = &s->l[li];
+    const struct slice *sl = &s->sl[l->slice];
+    uint32_t len;
+
+    if (!l->nonempty)
+        return false;
+    len = s->head_len[li];
+    if (len > *left || now < s->port.ready_ns || !tb_ok(&l->c, now) ||
+        !tb_ok(&sl->c, now))
+        return false;
+    if ((level == 0 && now < l->g.ready_ns) ||
+        (level == 1 && now < sl->g.ready_ns))
+        return false;
+    *left -= len;
+    return true;
 }
 
 /* Adds buffered delays to their histograms: the counters are cold, so they
@@ -1090,13 +1145,14 @@ int vsched_dequeue(struct vsched *s, uint64_t now_ns, void **pkts,
                    uint32_t *link_ids, int max)
 {
     uint64_t now = advance_now(s, now_ns);
+    const uint32_t quantum = s->conf.quantum_bytes;
     struct delay_rec d[DELAY_BATCH];
     unsigned nd = 0;
     int n = 0;
 
     run_timers(s, now);
     while (n < max && now >= s->port.ready_ns) {
-        uint32_t si, li;
+        uint32_t si, li, left;
         int level;
 
         if (s->H0.n) {
@@ -1124,13 +1180,21 @@ int vsched_dequeue(struct vsched *s, uint64_t now_ns, void **pkts,
         prefetch_w(s->sh[si].hw.v + 1);
         prefetch_w(s->sh[si].h0.v);
         prefetch_w(s->sh[si].h0.v + 1);
-        if (link_ids)
-            link_ids[n] = s->l[li].id;
-        pkts[n++] = send_one(s, li, level, now, &d[nd]);
-        if (++nd == DELAY_BATCH) {
-            delays_flush(s, d, nd);
-            nd = 0;
+        /* A visit: one packet, or in quantum mode as many as fit. */
+        left = quantum > s->head_len[li] ? quantum - s->head_len[li] : 0;
+        for (;;) {
+            if (link_ids)
+                link_ids[n] = s->l[li].id;
+            pkts[n++] = send_one(s, li, level, now, quantum, &d[nd]);
+            if (++nd == DELAY_BATCH) {
+                delays_flush(s, d, nd);
+                nd = 0;
+            }
+            if (!left || n == max || !visit_next(s, li, level, &left, now))
+                break;
         }
+        link_refresh(s, li, now);
+        slice_refresh(s, si, now);
     }
     delays_flush(s, d, nd);
     return n;
@@ -1270,6 +1334,11 @@ static int port_check(const struct vsched_port_conf *c, char **why)
     if (c->burst_bytes > VSCHED_BURST_MAX_BYTES)
         FAIL(-EINVAL, "port burst %u bytes too large: at most %u",
              c->burst_bytes, VSCHED_BURST_MAX_BYTES);
+    if (c->quantum_bytes > VSCHED_QUANTUM_MAX_BYTES)
+        FAIL(-EINVAL,
+             "port quantum %u bytes too large: at most %u (0 for exact "
+             "per-packet order)",
+             c->quantum_bytes, VSCHED_QUANTUM_MAX_BYTES);
     return 0;
 }
 

@@ -47,17 +47,20 @@
  *
  * Ties (equal keys) go to the smaller link or slice id, so the order of
  * service is a function of the calls made: tests/lib/vsched_ref.c, a naive
- * implementation of these rules, makes exactly the same decisions.
+ * implementation of these rules, makes exactly the same decisions (with
+ * quantum_bytes 0; a quantum coarsens the order, see vsched_port_conf).
  *
  * Cost: O(log n) per packet in the number of slices and links (4-ary heaps
  * of eligible children, a timer wheel with a heap beyond its horizon; no
  * scan over children), no allocation after configuration; memory is what
  * the queue limits ask for plus about 2 KB per link (hot and cold state
  * kept apart). Measured per packet (enqueue + dequeue,
- * bench/vsched_cost.c, 2026-11-23): about 53 ns with 1 slice of 4 links,
- * about 170 ns with 1000 slices of 4, all backlogged (ratio ~3.2); the
- * growth is the port-level heaps coming into play and cache misses on the
- * state each decision chains through (docs/scheduler.md). */
+ * bench/vsched_cost.c, 2026-11-23, all links backlogged, CPU time): in
+ * exact mode about 52 ns with 1 slice of 4 links and 150-170 ns with 1000
+ * slices of 4 (ratio ~3); with a 9000-byte quantum (quantum_bytes), which
+ * pays the heaps and timers per visit rather than per packet, about 32 and
+ * 62-70 ns (ratio ~2; more at 1000 slices when neighbours load the caches;
+ * docs/scheduler.md, "Cost"). */
 
 #ifndef VN_VSCHED_H
 #define VN_VSCHED_H
@@ -73,6 +76,7 @@
 #define VSCHED_BURST_DEFAULT_BYTES 65536u     /* >= 64 KB: see packet-io facts */
 #define VSCHED_RATE_MAX_BPS 10000000000000ULL /* 10 Tbit/s */
 #define VSCHED_WINDOW_DEFAULT_NS 1000000000ULL
+#define VSCHED_QUANTUM_MAX_BYTES (1u << 20)
 
 /* Frees a packet the scheduler drops; 'ctx' is the port's free_ctx. */
 typedef void vsched_free_fn(void *pkt, void *ctx);
@@ -86,6 +90,16 @@ struct vsched_port_conf {
                                 0 = 1 s */
     vsched_free_fn *free_pkt; /* NULL: dropped packets are only forgotten */
     void *free_ctx;
+    /* Service quantum per visit, bytes, 0..VSCHED_QUANTUM_MAX_BYTES. 0: one
+     * packet per decision, in exactly the order stated below. Otherwise a
+     * link, once chosen, keeps sending while its next packet fits in the
+     * quantum (the first always goes) and its ceilings and the port allow
+     * it, before the next decision: every packet is charged as if chosen
+     * alone, at the first level it is eligible for (its guarantee, then its
+     * slice's, then the spare), so rates, shares, guarantees and ceilings
+     * hold as stated, while the order among links coarsens to visits of at
+     * most max(quantum, one packet) bytes (see docs/scheduler.md). */
+    uint32_t quantum_bytes;
 };
 
 struct vsched_slice_conf {

@@ -106,6 +106,14 @@ uint32_t rd_sched_link_burst(uint64_t rate_bps, uint32_t burst_bytes)
                                       : VSCHED_BURST_DEFAULT_BYTES);
 }
 
+uint32_t rd_sched_quantum(uint64_t rate_bps)
+{
+    uint64_t q = rate_bps / 8 * RD_SCHED_QUANTUM_US / 1000000;
+
+    return q < RD_SCHED_QUANTUM_MAX_BYTES ? (uint32_t)q
+                                          : RD_SCHED_QUANTUM_MAX_BYTES;
+}
+
 uint32_t rd_sched_queue_pkts(uint64_t max_bps)
 {
     uint64_t n =
@@ -315,6 +323,7 @@ struct rd_sched *rd_sched_new(const struct rd_sched_config *c, char **err)
     pc.burst_bytes =
         c->burst_bytes ? c->burst_bytes : rd_sched_port_burst(c->rate_bps);
     pc.window_ns = c->window_ns;
+    pc.quantum_bytes = rd_sched_quantum(c->rate_bps);
     pc.free_pkt = free_pkt;
     pc.free_ctx = rs;
     if ((why = vsched_port_check(&pc)) != NULL) {

@@ -45,8 +45,24 @@
  * packets of the trace. */
 #define REF_TOL_PKTS 2
 #define REF_WINDOW_NS (10 * MS)
+/* In quantum mode, this many maximum visits more (see visit_bytes_max). */
+#define REF_TOL_VISITS 4
 
 static bool verbose;
+
+/* Quantum mode (vsched_port_conf.quantum_bytes): the designed scenarios run
+ * a second time with this quantum given to every scheduler sim_new makes.
+ * The order is then no longer the reference's, so the checks against it are
+ * the absolute properties (ceilings, pacing, work conservation, ownership,
+ * shares) and windows of bytes within a tolerance instead of equality. */
+static uint32_t test_quantum;
+
+/* The largest number of bytes one visit can send: a visit is one packet, or
+ * in quantum mode packets while they fit in the quantum. */
+static uint64_t visit_bytes_max(uint32_t quantum, uint32_t len_max)
+{
+    return quantum > len_max ? quantum : len_max;
+}
 
 #define note(...)                                                              \
     do {                                                                       \
@@ -211,10 +227,19 @@ struct sim {
     uint32_t len_max; /* largest packet offered */
     /* comparison with the reference */
     uint64_t decisions, mismatches, next_checks, next_exact, win_end;
-    double win_worst_bytes;
+    double win_worst_bytes, win_worst_tol;
     uint64_t sent_pkts, sent_bytes;
     uint64_t mark_ns, mark_bytes; /* shares are measured from the mark */
+    bool exact; /* quantum 0: the reference must decide exactly the same */
+    uint32_t quantum;
+    struct lag *lag; /* NULL, or fairness tracked after every packet */
+    /* In quantum mode dequeues happen only at multiples of this (as a
+     * caller woken by poll() does), so that they send several packets each
+     * and visits happen; 0: whenever vsched_next_ns says. */
+    uint64_t tick_ns;
 };
+
+static void lag_update(struct sim *m, uint32_t slice);
 
 static struct sim *sim_new(const struct vsched_port_conf *port, bool with_ref,
                            size_t n_pkts)
@@ -223,6 +248,12 @@ static struct sim *sim_new(const struct vsched_port_conf *port, bool with_ref,
 
     assert_non_null(m);
     m->port = *port;
+    if (!m->port.quantum_bytes)
+        m->port.quantum_bytes = test_quantum;
+    m->quantum = m->port.quantum_bytes;
+    m->exact = !m->quantum;
+    if (test_quantum) /* four 1500-byte packet times of the port */
+        m->tick_ns = 4 * 1500 * 8 * SEC / port->rate_bps;
     m->port.free_pkt = fast_free_cb;
     m->port.free_ctx = &m->freed;
     m->s = vsched_new(&m->port);
@@ -255,7 +286,7 @@ static void sim_free(struct sim *m)
     ref_free(m->r);
     for (size_t i = 0; i < m->used; i++) {
         assert_int_not_equal(m->pkts[i].fast, PK_QUEUED);
-        if (m->r)
+        if (m->r && m->exact)
             assert_int_equal(m->pkts[i].fast, m->pkts[i].ref);
     }
     free(m->pkts);
@@ -350,8 +381,9 @@ static int sim_offer(struct sim *m, uint32_t link, unsigned tclass,
     if (!p)
         return -1;
     rc = vsched_enqueue(m->s, link, tclass, p, len, m->now);
-    if (m->r)
-        assert_int_equal(ref_enqueue(m->r, link, tclass, p, len, m->now), rc);
+    /* In quantum mode the queues differ, and so may the drops. */
+    if (m->r && (ref_enqueue(m->r, link, tclass, p, len, m->now) != rc))
+        assert_false(m->exact);
     if (link < SIM_MAX_LINKS && m->links[link].live) {
         if (rc == 0)
             m->links[link].queued++;
@@ -419,6 +451,10 @@ static void sim_window(struct sim *m)
 {
     double tol = (double)REF_TOL_PKTS * (m->len_max ? m->len_max : 1500);
 
+    if (!m->exact)
+        tol += REF_TOL_VISITS * (double)visit_bytes_max(
+                                    m->quantum, m->len_max ? m->len_max : 1500);
+
     for (uint32_t i = 0; i < m->n_link_ids; i++) {
         struct tlink *t = &m->links[i];
         double d = fabs((double)t->win_fast - (double)t->win_ref);
@@ -426,6 +462,8 @@ static void sim_window(struct sim *m)
         if (m->r) {
             if (d > m->win_worst_bytes)
                 m->win_worst_bytes = d;
+            if (d / tol > m->win_worst_tol)
+                m->win_worst_tol = d / tol;
             assert_true(d <= tol);
         }
         t->win_fast = t->win_ref = 0;
@@ -446,7 +484,7 @@ static int sim_dequeue(struct sim *m, int max)
 {
     void *pf[256], *pr[256];
     uint32_t lf[256], lr[256];
-    int nf, nr;
+    int nf, nr = 0;
 
     assert_true(max <= 256);
     nf = vsched_dequeue(m->s, m->now, pf, lf, max);
@@ -457,7 +495,7 @@ static int sim_dequeue(struct sim *m, int max)
         if (nf != nr || memcmp(pf, pr, (size_t)nf * sizeof(*pf)) ||
             memcmp(lf, lr, (size_t)nf * sizeof(*lf)))
             m->mismatches++;
-        if (REF_EXACT) {
+        if (REF_EXACT && m->exact) {
             assert_int_equal(nf, nr);
             for (int i = 0; i < nf; i++) {
                 assert_ptr_equal(pf[i], pr[i]);
@@ -492,6 +530,8 @@ static int sim_dequeue(struct sim *m, int max)
             t->max_delay_ns = delay;
         ts->sent_bytes += p->len;
         ts->win_fast += p->len;
+        if (m->lag)
+            lag_update(m, t->slice);
         m->sent_pkts++;
         m->sent_bytes += p->len;
         conform_send(&m->port_conform, m->now, p->len);
@@ -501,7 +541,7 @@ static int sim_dequeue(struct sim *m, int max)
     /* (c) Work conservation: a short batch means nothing can go now. */
     if (nf < max)
         assert_true(vsched_next_ns(m->s, m->now) > m->now);
-    if (m->r && nf < max)
+    if (m->r && nr < max)
         assert_true(ref_next_ns(m->r, m->now) > m->now);
     for (int i = 0; i < nf; i++)
         if (m->links[lf[i]].flood)
@@ -537,7 +577,10 @@ static void sim_run(struct sim *m, uint64_t until, bool stray,
         uint64_t t_deq = vsched_next_ns(m->s, m->now);
         uint64_t t_arr = sim_next_arrival(m), t;
 
-        if (m->r) {
+        if (m->tick_ns && t_deq != UINT64_MAX && t_deq % m->tick_ns)
+            t_deq += m->tick_ns - t_deq % m->tick_ns;
+
+        if (m->r && m->exact) {
             uint64_t exact = ref_next_ns(m->r, m->now);
 
             assert_true(t_deq <= exact);
@@ -1049,6 +1092,7 @@ static void assert_served(struct sim *m, const struct flow *f,
     struct vsched_link_stats ls;
     const struct tlink *t = &m->links[f->link];
 
+    bound_ns += m->tick_ns; /* a packet may wait for the next dequeue */
     assert_int_equal(vsched_link_stats(m->s, f->link, m->now, &ls), 0);
     note("    link %u: offered %.3f Mbit/s, sent %llu of %llu pkts, drops "
          "%llu, delay p50 %llu p99 %llu max %llu us (bound %llu)\n",
@@ -1083,7 +1127,10 @@ static void test_guarantee_isolation(void **state)
     struct vsched_port_conf pc = port_conf(100 * MBIT, 15000);
     struct vsched_slice_conf sc;
     struct vsched_link_conf lc;
-    uint64_t pkt_ns = 1500 * 8 * SEC / (100 * MBIT); /* 120 us */
+    /* A packet time (120 us), or in quantum mode the time of the longest
+     * visit: what another link may send before a due packet goes. */
+    uint64_t pkt_ns =
+        visit_bytes_max(test_quantum, 1500) * 8 * SEC / (100 * MBIT);
     struct flow *f11, *f13, *f2[8];
     struct sim *m;
 
@@ -1256,6 +1303,8 @@ static void test_weights(void **state)
                 double got = link_mbit(m, 10 * (1 + i) + j);
 
                 err = fabs(got - want) / want;
+                note("    link %u: %.3f Mbit/s, expected %.3f\n",
+                     10 * (1 + i) + j, got, want);
                 worst = err > worst ? err : worst;
                 assert_true(err <= 0.05);
             }
@@ -1468,6 +1517,8 @@ static void gen_flows(struct sim *m, uint32_t link, uint64_t offered_bps)
  * reference's agree. */
 static void compare_counts(struct sim *m)
 {
+    if (!m->exact)
+        return; /* different orders, different drops */
     for (uint32_t i = 0; i < m->n_link_ids; i++) {
         struct vsched_link_stats ls;
         struct ref_link_counts rc;
@@ -1618,7 +1669,8 @@ static void trace_event(struct sim *m)
 
 static void run_trace(uint64_t seed, size_t n_pkts, uint64_t *decisions,
                       uint64_t *next_exact, uint64_t *next_checks,
-                      double *win_worst, double *ceil_worst)
+                      double *win_worst, double *ceil_worst,
+                      double *win_worst_tol)
 {
     struct vsched_port_conf pc;
     struct sim *m;
@@ -1674,14 +1726,17 @@ static void run_trace(uint64_t seed, size_t n_pkts, uint64_t *decisions,
             *ceil_worst = m->slices[i].ceil.worst;
     if (m->port_conform.worst > *ceil_worst)
         *ceil_worst = m->port_conform.worst;
-    assert_int_equal(m->mismatches, 0);
+    if (m->exact)
+        assert_int_equal(m->mismatches, 0);
+    if (m->win_worst_tol > *win_worst_tol)
+        *win_worst_tol = m->win_worst_tol;
     sim_free(m);
 }
 
 static void test_random_vs_ref(void **state)
 {
     uint64_t decisions = 0, exact = 0, checks = 0;
-    double win_worst = 0, ceil_worst = -1e300;
+    double win_worst = 0, ceil_worst = -1e300, tol_worst = 0;
     unsigned n = 40;
 
     (void)state;
@@ -1689,7 +1744,7 @@ static void test_random_vs_ref(void **state)
         n = (unsigned)atoi(getenv("VSCHED_TEST_TRACES"));
     for (unsigned seed = 1; seed <= n; seed++)
         run_trace(seed, 12000, &decisions, &exact, &checks, &win_worst,
-                  &ceil_worst);
+                  &ceil_worst, &tol_worst);
     note("  %u traces: %llu dequeue calls compared, all identical to the "
          "reference; worst per-window byte difference %.0f (tolerance %d "
          "max-size packets); vsched_next_ns exact in %llu of %llu; worst "
@@ -1756,9 +1811,14 @@ static void test_1000x4(void **state)
                       ((double)pc.rate_bps - gsum) * t->conf.weight / wsum;
         double got = slice_mbit(m, i) * 1e6;
         double err = fabs(got - want) / want, lw = 0, lg = 0;
+        /* In quantum mode each of its three guarantees is served in chunks
+         * of a quantum and the spare in visits: at either end of the
+         * measurement each may be one chunk off. */
+        double slack_s = 4.0 * (double)visit_bytes_max(m->quantum, 1500) * 8e9 /
+                         (double)(m->now - m->mark_ns);
 
         worst_slice = err > worst_slice ? err : worst_slice;
-        assert_true(err <= 0.05);
+        assert_true(fabs(got - want) <= fmax(0.05 * want, slack_s));
         for (uint32_t j = 0; j < 4; j++) {
             lw += m->links[4 * i + j].conf.weight;
             lg += (double)m->links[4 * i + j].conf.rate_bps;
@@ -1768,7 +1828,8 @@ static void test_1000x4(void **state)
             double lwant =
                 (double)l->conf.rate_bps + (want - lg) * l->conf.weight / lw;
             double lgot = link_mbit(m, 4 * i + j) * 1e6;
-            double slack = 3.0 * 1500 * 8e9 / (double)(m->now - m->mark_ns);
+            double slack = 3.0 * (double)visit_bytes_max(m->quantum, 1500) *
+                           8e9 / (double)(m->now - m->mark_ns);
 
             err = fabs(lgot - lwant) / lwant;
             worst_link = err > worst_link ? err : worst_link;
@@ -1776,7 +1837,8 @@ static void test_1000x4(void **state)
         }
     }
     note("  1000 x 4, all flooding, %llu packets: worst slice share error "
-         "%.2f %%, worst link %.2f %% (links: 5 %% or 3 packets)\n",
+         "%.2f %%, worst link %.2f %% (slices: 5 %% or 4 visits, links: 5 %% "
+         "or 3 visits; a visit: one packet, or a quantum)\n",
          (unsigned long long)m->sent_pkts, worst_slice * 100, worst_link * 100);
     sim_free(m);
 
@@ -1790,7 +1852,8 @@ static void test_1000x4(void **state)
          "differ\n",
          (unsigned long long)m->sent_pkts, (unsigned long long)m->mismatches);
     assert_true(m->sent_pkts > 3000);
-    assert_int_equal(m->mismatches, 0);
+    if (m->exact)
+        assert_int_equal(m->mismatches, 0);
     sim_free(m);
 }
 
@@ -2033,6 +2096,295 @@ static void test_delete_and_ids(void **state)
     free(p);
 }
 
+/* ---- quantum mode ---- */
+
+/* The quantum used when the designed scenarios run again in quantum mode:
+ * the one recommended for the redirector (docs/scheduler.md, "Cost"). */
+#define TEST_QUANTUM 9000
+
+static int quantum_setup(void **state)
+{
+    (void)state;
+    test_quantum = TEST_QUANTUM;
+    return 0;
+}
+
+static int quantum_teardown(void **state)
+{
+    (void)state;
+    test_quantum = 0;
+    return 0;
+}
+
+static void test_quantum_conf(void **state)
+{
+    struct vsched_port_conf pc = port_conf(100 * MBIT, 0);
+    struct vsched *s;
+    char *why;
+
+    (void)state;
+    pc.quantum_bytes = VSCHED_QUANTUM_MAX_BYTES + 1;
+    why = vsched_port_check(&pc);
+    assert_non_null(why);
+    assert_non_null(strstr(why, "quantum"));
+    free(why);
+    errno = 0;
+    assert_null(vsched_new(&pc));
+    assert_int_equal(errno, EINVAL);
+    pc.quantum_bytes = VSCHED_QUANTUM_MAX_BYTES;
+    assert_null(vsched_port_check(&pc));
+    s = vsched_new(&pc);
+    assert_non_null(s);
+    vsched_free(s);
+}
+
+/* The order of one dequeue from two backlogged links of weight 1 in one
+ * slice (ids 1 and 2; link 1 with the given ceiling, burst 1500), as a
+ * string of link ids. */
+static void quantum_order(uint32_t quantum, uint64_t ceil1, char *out,
+                          int n_out)
+{
+    struct vsched_port_conf pc = port_conf(100 * MBIT, 1000000);
+    struct vsched_slice_conf sc = slice_conf(0, 0, 0, 1);
+    struct vsched_link_conf lc = link_conf(0, ceil1, 1500, 1, 16);
+    static char pkt[32];
+    void *pkts[32];
+    uint32_t ids[32];
+    struct vsched *s;
+    int n;
+
+    pc.quantum_bytes = quantum;
+    s = vsched_new(&pc);
+    assert_non_null(s);
+    assert_int_equal(vsched_slice_add(s, 1, &sc), 0);
+    assert_int_equal(vsched_link_add(s, 1, 1, &lc), 0);
+    lc = link_conf(0, 0, 1500, 1, 16);
+    assert_int_equal(vsched_link_add(s, 1, 2, &lc), 0);
+    for (int i = 0; i < 16; i++) {
+        assert_int_equal(vsched_enqueue(s, 1, 0, &pkt[i], 1500, 0), 0);
+        assert_int_equal(vsched_enqueue(s, 2, 0, &pkt[16 + i], 1500, 0), 0);
+    }
+    n = vsched_dequeue(s, 0, pkts, ids, n_out);
+    assert_int_equal(n, n_out);
+    for (int i = 0; i < n; i++)
+        out[i] = (char)('0' + ids[i]);
+    out[n] = 0;
+    vsched_free(s);
+}
+
+/* Visits by hand: whole packets while they fit, the first always; a visit
+ * ends at a ceiling in debt; quantum 0 is the exact order. */
+static void test_quantum_order(void **state)
+{
+    char o[33];
+
+    (void)state;
+    quantum_order(0, 0, o, 8);
+    assert_string_equal(o, "12121212");
+    quantum_order(1, 0, o, 8); /* smaller than a packet: one per visit */
+    assert_string_equal(o, "12121212");
+    quantum_order(3000, 0, o, 8);
+    assert_string_equal(o, "11221122");
+    quantum_order(4499, 0, o, 8); /* a third packet does not fit */
+    assert_string_equal(o, "11221122");
+    quantum_order(4500, 0, o, 9);
+    assert_string_equal(o, "111222111");
+    /* Link 1's ceiling (1500-byte bucket) is in debt after two packets:
+     * exact, "1 2 1" then link 2 alone; with a quantum, link 1's visit ends
+     * at its ceiling, as any later one would. */
+    quantum_order(0, 8 * MBIT, o, 8);
+    assert_string_equal(o, "12122222");
+    quantum_order(6000, 8 * MBIT, o, 8);
+    assert_string_equal(o, "11222222");
+}
+
+/* A guarantee whose bucket is smaller than the quantum: a visit at its
+ * level ends when the guarantee is in debt, and does not go on at the
+ * spare level, where it would bypass SFQ (slice 1 would get some five
+ * times its guarantee). */
+static void test_quantum_guarantee_spill(void **state)
+{
+    struct vsched_port_conf pc = port_conf(100 * MBIT, 15000);
+    struct vsched_slice_conf sc;
+    struct vsched_link_conf lc = link_conf(0, 0, 0, 1, 64);
+    struct sim *m;
+
+    (void)state;
+    pc.quantum_bytes = 9000;
+    m = sim_new(&pc, false, 300000);
+    m->tick_ns = 4 * 1500 * 8 * SEC / pc.rate_bps;
+    sc = slice_conf(10 * MBIT, 0, 1500, 1);
+    sim_slice_add(m, 1, &sc);
+    sc = slice_conf(0, 0, 0, 1000);
+    sim_slice_add(m, 2, &sc);
+    assert_int_equal(sim_link_add(m, 1, 11, &lc), 0);
+    assert_int_equal(sim_link_add(m, 2, 21, &lc), 0);
+    sim_flow(m, 11, FLOW_FLOOD, 0, 1500, 1500)->burst = 40;
+    sim_flow(m, 21, FLOW_FLOOD, 0, 1500, 1500)->burst = 40;
+    sim_run(m, 100 * MS, false, NULL, 0);
+    sim_mark(m);
+    sim_run(m, 1100 * MS, false, NULL, 0);
+    assert_share(m, 1, 10 + 90.0 / 1001, 0.01);
+    assert_share(m, 2, 90.0 * 1000 / 1001, 0.01);
+    sim_free(m);
+}
+
+/* Fairness at both levels of SFQ with visits. For two links of one slice
+ * (or two slices of the port) continuously backlogged over an interval,
+ * SFQ guarantees |W_i/w_i - W_j/w_j| <= L_i/w_i + L_j/w_j, W the bytes each
+ * got in the interval, L its longest packet (Goyal et al. 1996); a visit is
+ * served and charged as one packet of its bytes, so with a quantum L becomes
+ * the longest visit, max(quantum, longest packet). The harness tracks, after
+ * every packet, D = W_i/w_i - W_j/w_j for every such pair: the largest
+ * |D(t2) - D(t1)| over all intervals is max D - min D. */
+#define LAG_SLICES 5
+#define LAG_LINKS 4
+
+struct lag {
+    uint32_t slice_w[LAG_SLICES], link_w[LAG_SLICES][LAG_LINKS];
+    double lo_s[LAG_SLICES][LAG_SLICES], hi_s[LAG_SLICES][LAG_SLICES];
+    double lo_l[LAG_SLICES][LAG_LINKS][LAG_LINKS];
+    double hi_l[LAG_SLICES][LAG_LINKS][LAG_LINKS];
+};
+
+static void lag_pair(double d, double *lo, double *hi)
+{
+    if (d < *lo)
+        *lo = d;
+    if (d > *hi)
+        *hi = d;
+}
+
+/* Slice ids 1..LAG_SLICES, link ids 10 * slice + 0..LAG_LINKS-1. */
+static void lag_update(struct sim *m, uint32_t slice)
+{
+    struct lag *g = m->lag;
+    uint32_t a = slice - 1;
+
+    for (uint32_t b = 0; b < LAG_SLICES; b++)
+        lag_pair((double)m->slices[slice].sent_bytes / g->slice_w[a] -
+                     (double)m->slices[b + 1].sent_bytes / g->slice_w[b],
+                 &g->lo_s[a][b], &g->hi_s[a][b]);
+    for (uint32_t i = 0; i < LAG_LINKS; i++)
+        for (uint32_t j = 0; j < LAG_LINKS; j++)
+            lag_pair((double)m->links[10 * slice + i].sent_bytes /
+                             g->link_w[a][i] -
+                         (double)m->links[10 * slice + j].sent_bytes /
+                             g->link_w[a][j],
+                     &g->lo_l[a][i][j], &g->hi_l[a][i][j]);
+}
+
+/* Worst (max D - min D) / (V_i/w_i + V_j/w_j) over all pairs, with V
+ * the longest visit 'v' bytes. */
+static double lag_worst(const struct lag *g, double v)
+{
+    double worst = 0;
+
+    for (uint32_t a = 0; a < LAG_SLICES; a++) {
+        for (uint32_t b = 0; b < LAG_SLICES; b++) {
+            double r = (g->hi_s[a][b] - g->lo_s[a][b]) /
+                       (v / g->slice_w[a] + v / g->slice_w[b]);
+            worst = r > worst ? r : worst;
+        }
+        for (uint32_t i = 0; i < LAG_LINKS; i++)
+            for (uint32_t j = 0; j < LAG_LINKS; j++) {
+                double r = (g->hi_l[a][i][j] - g->lo_l[a][i][j]) /
+                           (v / g->link_w[a][i] + v / g->link_w[a][j]);
+                worst = r > worst ? r : worst;
+            }
+    }
+    return worst;
+}
+
+static void test_quantum_lag(void **state)
+{
+    static const uint32_t quanta[] = {0, 1, 1500, 4000, 9000, 30000};
+    static const uint32_t slice_w[LAG_SLICES] = {1, 3, 10, 100, 1000};
+
+    (void)state;
+    for (size_t qi = 0; qi < N_ELEMS(quanta); qi++) {
+        for (uint64_t seed = 1; seed <= 2; seed++) {
+            struct vsched_port_conf pc = port_conf(1000 * MBIT, 0);
+            struct lag g;
+            struct sim *m;
+            double worst, worst_pkt;
+            uint32_t len_max = seed == 1 ? 1500 : 9000;
+
+            pc.quantum_bytes = quanta[qi];
+            m = sim_new(&pc, false, 120000);
+            m->rng = 100 + seed;
+            memset(&g, 0, sizeof(g));
+            for (uint32_t a = 0; a < LAG_SLICES; a++) {
+                struct vsched_slice_conf sc =
+                    slice_conf(0, 0, 0, slice_w[(a + seed) % LAG_SLICES]);
+
+                g.slice_w[a] = sc.weight;
+                assert_int_equal(sim_slice_add(m, a + 1, &sc), 0);
+                for (uint32_t i = 0; i < LAG_LINKS; i++) {
+                    /* Backlogged throughout: a dequeue of at most 32
+                     * packets never empties a queue kept at 40. */
+                    struct vsched_link_conf lc =
+                        link_conf(0, 0, 0, gen_weight(m), 64);
+                    uint32_t id = 10 * (a + 1) + i;
+
+                    g.link_w[a][i] = lc.weight;
+                    assert_int_equal(sim_link_add(m, a + 1, id, &lc), 0);
+                    sim_flow(m, id, FLOW_FLOOD, 0, 64, len_max)->burst = 40;
+                }
+            }
+            m->batch_rnd = true;
+            sim_flood(m);
+            m->lag = &g;
+            sim_run(m, 100 * MS, true, NULL, 0);
+            worst = lag_worst(&g, (double)visit_bytes_max(quanta[qi], len_max));
+            worst_pkt = lag_worst(&g, (double)len_max);
+            note("  quantum %u, packets 64..%u: %llu packets; worst pair at "
+                 "%.2f of its bound with visits of max(quantum, packet) "
+                 "(<= 1 required), %.2f of the bound with packets\n",
+                 quanta[qi], len_max, (unsigned long long)m->sent_pkts, worst,
+                 worst_pkt);
+            assert_true(m->sent_pkts > (len_max > 1500 ? 2000 : 10000));
+            assert_true(worst <= 1.0);
+            /* Visits longer than a packet do show: the check can tell. */
+            if (quanta[qi] >= 2 * len_max)
+                assert_true(worst_pkt > 1.0);
+            m->lag = NULL;
+            sim_free(m);
+        }
+    }
+}
+
+/* Random traces (as test_random_vs_ref) with a quantum per trace, from
+ * smaller than any packet to 64 KB: ceilings, pacing, work conservation and
+ * ownership checked on every output, as there; against the reference the
+ * bytes per link and per 10 ms window within REF_TOL_PKTS maximum packets
+ * plus REF_TOL_VISITS maximum visits. */
+static void test_random_quantum(void **state)
+{
+    static const uint32_t quanta[] = {1, 700, 1500, 3000, 9000, 65536};
+    uint64_t decisions = 0, exact = 0, checks = 0;
+    double win_worst = 0, ceil_worst = -1e300, tol_worst = 0;
+    unsigned n = 40;
+
+    (void)state;
+    if (getenv("VSCHED_TEST_TRACES"))
+        n = (unsigned)atoi(getenv("VSCHED_TEST_TRACES"));
+    for (unsigned seed = 1; seed <= n; seed++) {
+        test_quantum = quanta[seed % N_ELEMS(quanta)];
+        run_trace(seed, 12000, &decisions, &exact, &checks, &win_worst,
+                  &ceil_worst, &tol_worst);
+    }
+    test_quantum = 0;
+    (void)exact;
+    (void)checks; /* vsched_next_ns is compared in exact mode only */
+    note("  %u traces with quanta 1..65536 bytes: %llu dequeue calls; worst "
+         "per-window byte difference from the reference %.0f bytes, %.2f of "
+         "the tolerance (%d packets + %d visits); worst excess over a "
+         "ceiling or pacing bound %.0f bytes (<= 0 required)\n",
+         n, (unsigned long long)decisions, win_worst, tol_worst, REF_TOL_PKTS,
+         REF_TOL_VISITS, ceil_worst);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -2050,6 +2402,19 @@ int main(void)
         cmocka_unit_test(test_work_conserving_ceilings),
         cmocka_unit_test(test_random_vs_ref),
         cmocka_unit_test(test_1000x4),
+        cmocka_unit_test(test_quantum_conf),
+        cmocka_unit_test(test_quantum_order),
+        cmocka_unit_test(test_quantum_lag),
+        cmocka_unit_test(test_quantum_guarantee_spill),
+        cmocka_unit_test_setup_teardown(test_guarantee_isolation, quantum_setup,
+                                        quantum_teardown),
+        cmocka_unit_test_setup_teardown(test_weights, quantum_setup,
+                                        quantum_teardown),
+        cmocka_unit_test_setup_teardown(test_work_conserving_ceilings,
+                                        quantum_setup, quantum_teardown),
+        cmocka_unit_test_setup_teardown(test_1000x4, quantum_setup,
+                                        quantum_teardown),
+        cmocka_unit_test(test_random_quantum),
     };
 
     verbose = getenv("VSCHED_TEST_VERBOSE") != NULL;

@@ -156,6 +156,11 @@ static void test_link_conf_mapping(void **state)
     rd_sched_link_conf(&r, 10000000000ull, &c);
     assert_int_equal(c.burst_bytes, 1250000);
     assert_int_equal(rd_sched_link_burst(100000000, 0), 65536);
+    /* The port's quantum: 100 us of its rate, at most 9000 bytes. */
+    assert_int_equal(rd_sched_quantum(100000000), 1250);
+    assert_int_equal(rd_sched_quantum(720000000), 9000);
+    assert_int_equal(rd_sched_quantum(10000000000ull), 9000);
+    assert_int_equal(rd_sched_quantum(1), 0);
     assert_int_equal(rd_sched_link_burst(100000000, 1500), 62500);
     assert_int_equal(rd_sched_link_burst(VSCHED_RATE_MAX_BPS, 0),
                      VSCHED_BURST_MAX_BYTES);
