@@ -15,7 +15,8 @@
 #     64k, u32 on source address); the same loads; rates from tc class byte
 #     deltas; CPU: /proc/stat sys+softirq deltas (all CPUs, includes the
 #     iperf3 senders' syscalls) / packets R forwarded.
-#  3. build/bench/vsched_cost: cost_ratio_1000.
+#  3. build/bench/vsched_cost: cost_ratio_1000 in the redirector's configuration
+#     (its service quantum; the exact mode is printed beside it).
 set -eu
 B=${1:-build}
 BIN=$(cd "$B/bin" && pwd)
@@ -176,7 +177,8 @@ h_ns=$(awk -v t="$h_ticks" -v p="$h_pk" -v hz="$hz" 'BEGIN { if (p > 0) printf "
 
 # ============================ 3. cost growth ==============================
 "$B/bench/vsched_cost" > "$T/vc" 2>&1 || true
-cost=$(grep '^RESULT vsched_cost' "$T/vc" | sed 's/.*cost_ratio_1000=\([0-9.]*\).*/\1/')
+# The redirector's configuration; the line also has exact_cost_ratio_1000.
+cost=$(grep '^RESULT vsched_cost' "$T/vc" | sed 's/.* cost_ratio_1000=\([0-9.]*\).*/\1/')
 
 # ============================ report ======================================
 echo "slice isolation, ${PORT_MBIT} Mbit/s port, iperf3 UDP 1400 B (ours: rates of 1484-byte frames on vn1's port; HTB: tc class bytes, 1442-byte frames)"
