@@ -1733,15 +1733,21 @@ static void run_trace(uint64_t seed, size_t n_pkts, uint64_t *decisions,
     sim_free(m);
 }
 
+/* Random traces per test: 40, or $VSCHED_TEST_TRACES. */
+static unsigned n_traces(void)
+{
+    const char *v = getenv("VSCHED_TEST_TRACES");
+
+    return v != NULL ? (unsigned)atoi(v) : 40;
+}
+
 static void test_random_vs_ref(void **state)
 {
     uint64_t decisions = 0, exact = 0, checks = 0;
     double win_worst = 0, ceil_worst = -1e300, tol_worst = 0;
-    unsigned n = 40;
+    unsigned n = n_traces();
 
     (void)state;
-    if (getenv("VSCHED_TEST_TRACES"))
-        n = (unsigned)atoi(getenv("VSCHED_TEST_TRACES"));
     for (unsigned seed = 1; seed <= n; seed++)
         run_trace(seed, 12000, &decisions, &exact, &checks, &win_worst,
                   &ceil_worst, &tol_worst);
@@ -2364,11 +2370,9 @@ static void test_random_quantum(void **state)
     static const uint32_t quanta[] = {1, 700, 1500, 3000, 9000, 65536};
     uint64_t decisions = 0, exact = 0, checks = 0;
     double win_worst = 0, ceil_worst = -1e300, tol_worst = 0;
-    unsigned n = 40;
+    unsigned n = n_traces();
 
     (void)state;
-    if (getenv("VSCHED_TEST_TRACES"))
-        n = (unsigned)atoi(getenv("VSCHED_TEST_TRACES"));
     for (unsigned seed = 1; seed <= n; seed++) {
         test_quantum = quanta[seed % N_ELEMS(quanta)];
         run_trace(seed, 12000, &decisions, &exact, &checks, &win_worst,
