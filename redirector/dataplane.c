@@ -349,7 +349,6 @@ static int port_input(struct rd_port *in, uint64_t now_ns)
         } else {
             bool fwd = in == ld->port; /* port -> local_port is "tx" */
             struct rd_port *out = fwd ? ld->local : ld->port;
-
             struct rd_police *pol = &ld->police[fwd ? 0 : 1];
 
             for (int i = 0; i < n; i++) {
@@ -642,6 +641,17 @@ static void link_dp_free(struct rd_dp *dp, struct rd_link_dp *ld)
     free(ld);
 }
 
+/* A local link's policers (both ways) to rates 'r': limited like a
+ * tunnelled link, where tunnelled links are (a scheduled transport). */
+static void police_local(const struct rd_dp *dp, struct rd_link_dp *ld,
+                         const struct rd_rates *r, uint64_t now_ns)
+{
+    if (dp->sched == NULL)
+        return;
+    for (int i = 0; i < 2; i++)
+        rd_police_set(&ld->police[i], r, GRE_ENCAP_OVERHEAD, now_ns);
+}
+
 int rd_dp_attach(struct rd_dp *dp, struct rd_link *l, uint64_t now_ns,
                  enum vn_fault *code, char **err)
 {
@@ -664,11 +674,7 @@ int rd_dp_attach(struct rd_dp *dp, struct rd_link *l, uint64_t now_ns,
             goto fail;
         }
         quiet_port(l->local_port);
-        /* Limited like a tunnelled link, where tunnelled links are. */
-        if (dp->sched != NULL)
-            for (int i = 0; i < 2; i++)
-                rd_police_set(&ld->police[i], &l->rates, GRE_ENCAP_OVERHEAD,
-                              now_ns);
+        police_local(dp, ld, &l->rates, now_ns);
     } else {
         if ((ld->nh = nh_ref(&dp->nh, l->peer)) == NULL)
             goto oom;
@@ -726,9 +732,8 @@ int rd_dp_update(struct rd_dp *dp, struct rd_link *l, const struct rd_rates *r,
             return -1;
         rd_dp_poll_sched(dp, now_ns); /* new rates may release frames */
     }
-    if (ld != NULL && ld->local != NULL && dp->sched != NULL)
-        for (int i = 0; i < 2; i++)
-            rd_police_set(&ld->police[i], r, GRE_ENCAP_OVERHEAD, now_ns);
+    if (ld != NULL && ld->local != NULL)
+        police_local(dp, ld, r, now_ns);
     l->rates = *r;
     return 0;
 }

@@ -187,12 +187,14 @@ int main(int argc, char **argv)
      * RX blocks of RD_BLOCK_KB: one wake-up, and so one burst sent on to
      * a sliver, is at most a block (docs/redirector.md, "Kernel work per
      * frame" and "RX"). */
+    if (o.block_ms == NULL)
+        o.block_ms = "4";
     snprintf(port_fmt, sizeof(port_fmt),
-             "afpacket:%%s,block_ms=%s,block_kb=%u,stack=drop",
-             o.block_ms ? o.block_ms : "4", RD_BLOCK_KB);
+             "afpacket:%%s,block_ms=%s,block_kb=%u,stack=drop", o.block_ms,
+             RD_BLOCK_KB);
     snprintf(tr_fmt, sizeof(tr_fmt),
              "afpacket:%%s,block_ms=%s,block_kb=%u,stack=drop-gre:%s",
-             o.block_ms ? o.block_ms : "4", RD_BLOCK_KB, o.address);
+             o.block_ms, RD_BLOCK_KB, o.address);
     if (port_rate != 0)
         snprintf(burst_buf, sizeof(burst_buf), "%s",
                  units_format_size(port_burst ? port_burst

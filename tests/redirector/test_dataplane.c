@@ -194,10 +194,11 @@ static void start(struct fixture *fx)
     start_sched(fx, 0, 0);
 }
 
-static struct rd_link *link_up_rates(struct fixture *fx, const char *slice,
-                                     uint32_t key, enum rd_end end,
-                                     const char *port, const char *local_port,
-                                     const char *peer, double rate_bps)
+/* A link sliver with rates 'r' added and attached at T0. */
+static struct rd_link *link_up_with(struct fixture *fx, const char *slice,
+                                    uint32_t key, enum rd_end end,
+                                    const char *port, const char *local_port,
+                                    const char *peer, const struct rd_rates *r)
 {
     struct rd_link_spec s = {
         .slice = slice,
@@ -207,7 +208,7 @@ static struct rd_link *link_up_rates(struct fixture *fx, const char *slice,
         .port = port,
         .local_port = local_port,
         .peer = peer ? ip(peer) : 0,
-        .rates = {.rate_bps = rate_bps, .weight = 1, .slice_weight = 1},
+        .rates = *r,
     };
     struct rd_link *l = NULL;
     enum vn_fault code;
@@ -217,6 +218,16 @@ static struct rd_link *link_up_rates(struct fixture *fx, const char *slice,
     assert_int_equal(rd_dp_attach(fx->dp, l, T0, &code, &err), 0);
     assert_null(err);
     return l;
+}
+
+static struct rd_link *link_up_rates(struct fixture *fx, const char *slice,
+                                     uint32_t key, enum rd_end end,
+                                     const char *port, const char *local_port,
+                                     const char *peer, double rate_bps)
+{
+    struct rd_rates r = {.rate_bps = rate_bps, .weight = 1, .slice_weight = 1};
+
+    return link_up_with(fx, slice, key, end, port, local_port, peer, &r);
 }
 
 static struct rd_link *link_up(struct fixture *fx, const char *slice,
@@ -438,18 +449,9 @@ static void test_local_link_policed(void **state)
     struct fixture *fx = *state;
     struct frames *f = fx->f;
     struct rd_link *l;
-    struct rd_link_spec s = {
-        .slice = "s1",
-        .link = "l",
-        .key = 7,
-        .end = RD_END_LOCAL,
-        .port = "p1",
-        .local_port = "p2",
-        .rates = {.rate_bps = 4e6, .ceil_bps = 8e6, .burst_bytes = 3000,
-                  .weight = 1, .slice_weight = 1},
-    };
-    enum vn_fault code;
-    char *err = NULL;
+    const struct rd_rates r = {.rate_bps = 4e6, .ceil_bps = 8e6,
+                               .burst_bytes = 3000, .weight = 1,
+                               .slice_weight = 1};
 
     f->n = 0;
     for (int i = 0; i < 10; i++)
@@ -462,8 +464,7 @@ static void test_local_link_policed(void **state)
     f->n = 0;
     put_input(fx, "tr0", f);
     start_sched(fx, 100000000, 0);
-    assert_int_equal(rd_table_add(&fx->table, &s, &l, &code, &err), RD_ADD_NEW);
-    assert_int_equal(rd_dp_attach(fx->dp, l, T0, &code, &err), 0);
+    l = link_up_with(fx, "s1", 7, RD_END_LOCAL, "p1", "p2", NULL, &r);
     assert_int_equal(rd_dp_poll_link(fx->dp, l, T0), 13);
     assert_int_equal(l->ctr.tx_packets, 5);
     assert_int_equal(l->ctr.drops_policed, 5);
