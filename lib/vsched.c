@@ -39,17 +39,21 @@
  *    line per slice, which is what choosing a link reads;
  *  - the records of the chosen link and slice are prefetched as soon as
  *    they are known;
- *  - delays for the histograms are buffered during a dequeue and applied
- *    after it, with prefetches, instead of one cold miss per packet on the
- *    way of the next decision.
+ *  - a ring slot is 16 bytes (the length and the enqueue time share a
+ *    word);
+ *  - a link counts its run of delays in one histogram bucket in its hot
+ *    record, and a run that ends is buffered during a dequeue and added to
+ *    the cold histogram after it, with prefetches, instead of one cold miss
+ *    per packet on the way of the next decision.
  *
  * Quantum mode (vsched_port_conf.quantum_bytes > 0): a decision is followed
  * by the rest of its visit, further packets of the same link at the same
  * level while they fit in the quantum (visit_next), and the link and its
- * slice are refreshed once, after the visit; a guarantee that went into
- * debt re-arms at min(quantum, burst) - 1 byte rather than 0 (tb_charge_g),
- * so that visits at the guarantee levels are a quantum long too. Every
- * packet is charged as in exact mode. Quantum 0 is the exact mode.
+ * slice are refreshed once, after the visit; a guarantee that the visit
+ * left in debt, or under a quantum after using the whole quantum, re-arms
+ * at min(quantum, burst) - 1 byte rather than 0 (tb_rearm), so that visits
+ * at the guarantee levels are a quantum long too. Every packet is charged
+ * as in exact mode. Quantum 0 is the exact mode.
  *
  * Units: tokens in nanobits (1e-9 bit; a byte is 8e9 of them), so that
  * rate_bps * dt_ns is exact; times in ns; SFQ tags in "virtual bytes":
@@ -136,25 +140,24 @@ static void tb_charge(struct tb *b, int64_t depth, uint32_t len, uint64_t now)
     b->ready_ns = b->tok_nbit >= 0 ? now : tb_ready_after(b, now);
 }
 
-/* A guarantee's charge. In quantum mode a guarantee that went into debt is
- * next eligible once it holds 'again' (just under min(quantum, burst))
- * rather than 0, so that its node is then served for a visit of about a
- * quantum, which puts it back in debt, rather than for one packet per timer
- * (see docs/scheduler.md). Tokens are charged as always, so its long-run
- * rate is unchanged. */
-static void tb_charge_g(struct tb *b, uint32_t burst_bytes,
-                        uint32_t quantum_bytes, uint32_t len, uint64_t now)
+/* Quantum mode: a guarantee charged by a visit (at 'now') that left it in
+ * debt, or that used the whole quantum and left it less than a quantum, is
+ * next eligible once it holds 'again', one byte under min(quantum, burst),
+ * rather than at 0. Its node is then served for a visit of a quantum, which
+ * ends in debt, rather than for one packet per timer, or for a quantum and
+ * then for what was left over, in turn (see docs/scheduler.md). Tokens are
+ * charged as always, so its long-run rate is unchanged. */
+static void tb_rearm(struct tb *b, uint32_t burst_bytes, uint32_t quantum_bytes,
+                     bool whole_quantum, uint64_t now)
 {
-    tb_charge(b, depth_nbit(burst_bytes), len, now);
-    if (quantum_bytes && b->tok_nbit < 0) {
-        /* One byte under min(quantum, burst): a visit of a quantum then
-         * ends in debt. */
-        uint32_t again =
-            quantum_bytes < burst_bytes ? quantum_bytes : burst_bytes;
-        uint64_t need = (uint64_t)(depth_nbit(again - 1) - b->tok_nbit);
+    int64_t again = depth_nbit(
+        (quantum_bytes < burst_bytes ? quantum_bytes : burst_bytes) - 1);
+    uint64_t need;
 
-        b->ready_ns = now + need / b->rate_bps + (need % b->rate_bps != 0);
-    }
+    if (b->tok_nbit >= again || (b->tok_nbit >= 0 && !whole_quantum))
+        return;
+    need = (uint64_t)(again - b->tok_nbit);
+    b->ready_ns = now + need / b->rate_bps + (need % b->rate_bps != 0);
 }
 
 /* New rate and burst at 'now' (see sched.h: tokens kept, cut to the burst;
@@ -467,21 +470,23 @@ static uint64_t hist_upper(unsigned b)
     return ((uint64_t)(HIST_SUB + m + 1) << (e - HIST_SUB_BITS)) - 1;
 }
 
-static void hist_add(uint32_t count[HIST_BUCKETS], unsigned b)
+/* Adds 'n' samples to bucket 'b'. */
+static void hist_add(uint32_t count[HIST_BUCKETS], unsigned b, uint32_t n)
 {
-    if (count[b] == UINT32_MAX) {
+    while (count[b] > UINT32_MAX - n) {
         /* Halve everything: the shape survives, old samples weigh less. */
         for (unsigned i = 0; i < HIST_BUCKETS; i++)
             count[i] /= 2;
     }
-    count[b]++;
+    count[b] += n;
 }
 
-/* Upper bound of the p-th permille, capped at the maximum 'max'. */
-static uint64_t hist_pct(const uint32_t count[HIST_BUCKETS], uint64_t max,
-                         unsigned permille)
+/* Upper bound of the p-th permille of 'count' plus 'run_n' samples in
+ * bucket 'run_b', capped at the maximum 'max'. */
+static uint64_t hist_pct(const uint32_t count[HIST_BUCKETS], unsigned run_b,
+                         uint32_t run_n, uint64_t max, unsigned permille)
 {
-    uint64_t n = 0, rank, seen = 0;
+    uint64_t n = run_n, rank, seen = 0;
 
     for (unsigned b = 0; b < HIST_BUCKETS; b++)
         n += count[b];
@@ -491,7 +496,7 @@ static uint64_t hist_pct(const uint32_t count[HIST_BUCKETS], uint64_t max,
     if (!rank)
         rank = 1;
     for (unsigned b = 0; b < HIST_BUCKETS; b++) {
-        seen += count[b];
+        seen += count[b] + (b == run_b ? run_n : 0);
         if (seen >= rank) {
             uint64_t u = hist_upper(b);
             return u < max ? u : max;
@@ -536,11 +541,36 @@ static uint64_t win_rate(const struct win *w, uint64_t end_ns,
 
 /* ---- the hierarchy ---- */
 
+/* A queued packet in 16 bytes, so that four share a cache line: its
+ * length (1..VSCHED_PKT_MAX_BYTES) in the low SLOT_LEN_BITS bits of 'meta'
+ * and its enqueue time, modulo 2^47 ns (39 hours), above them. A delay is
+ * computed modulo 2^47 too, so it is exact up to 39 hours of queueing. */
 struct pkt_slot {
     void *pkt;
-    uint64_t enq_ns;
-    uint32_t len;
+    uint64_t meta;
 };
+
+#define SLOT_LEN_BITS 17
+#define SLOT_LEN_MASK ((1ULL << SLOT_LEN_BITS) - 1)
+_Static_assert(VSCHED_PKT_MAX_BYTES <= SLOT_LEN_MASK, "a length fits a slot");
+_Static_assert(sizeof(struct pkt_slot) == 16, "pkt_slot: 16 bytes");
+
+static struct pkt_slot slot_make(void *pkt, uint64_t now, uint32_t len)
+{
+    return (struct pkt_slot){pkt, now << SLOT_LEN_BITS | len};
+}
+
+static uint32_t slot_len(const struct pkt_slot *p)
+{
+    return (uint32_t)(p->meta & SLOT_LEN_MASK);
+}
+
+/* How long it has been queued at 'now' (not before its enqueue). */
+static uint64_t slot_delay(const struct pkt_slot *p, uint64_t now)
+{
+    return ((now << SLOT_LEN_BITS) - (p->meta & ~SLOT_LEN_MASK)) >>
+           SLOT_LEN_BITS;
+}
 
 struct queue {
     struct pkt_slot *ring;
@@ -569,6 +599,12 @@ struct link {
     uint32_t burst_bytes; /* depth of g and c */
     uint8_t nonempty;     /* bit c: queue c holds packets */
     uint8_t n_tclasses;
+    /* The run of delays in one histogram bucket not yet added to the
+     * histogram (in link_cold): consecutive packets of a queue mostly wait
+     * about as long, so the cold histogram is written when the bucket
+     * changes, not for every packet. */
+    uint16_t run_b;
+    uint32_t run_n;
 } __attribute__((aligned(CACHE_LINE)));
 
 /* Its queues and counters: class 0 and the counters in the first line.
@@ -695,10 +731,11 @@ struct vsched {
     struct vsched_port_stats st;
 };
 
-/* A delay waiting for its histogram (see vsched_dequeue). */
+/* A run of delays waiting for its histogram (see vsched_dequeue). */
 struct delay_rec {
     uint32_t link;   /* slot */
-    uint32_t bucket; /* hist_index of the delay */
+    uint32_t bucket; /* hist_index of the delays */
+    uint32_t n;      /* how many; 0: no record */
 };
 
 #define DELAY_BATCH 32
@@ -738,6 +775,12 @@ static uint32_t link_of(const struct vsched *s, uint32_t id)
 static uint32_t slice_of(const struct vsched *s, uint32_t id)
 {
     return idmap_get(&s->slices, id);
+}
+
+/* Length of the packet after the head of a queue that holds two. */
+static uint32_t second_len(const struct queue *q)
+{
+    return slot_len(&q->ring[q->head + 1 == q->cap ? 0 : q->head + 1]);
 }
 
 /* The head packet of a link that holds one. */
@@ -1026,11 +1069,25 @@ static uint64_t timers_min(const struct vsched *s)
     return when;
 }
 
+/* Counts a delay in bucket 'b' in link 'li''s run; when that ends the run
+ * before, it goes to '*rec' for the histogram (else rec->n is 0). */
+static void delay_note(struct link *l, uint32_t li, unsigned b,
+                       struct delay_rec *rec)
+{
+    rec->n = 0;
+    if (b != l->run_b || l->run_n == UINT32_MAX) {
+        *rec = (struct delay_rec){li, l->run_b, l->run_n};
+        l->run_b = (uint16_t)b;
+        l->run_n = 0;
+    }
+    l->run_n++;
+}
+
 /* Removes the head packet of link 'li' and accounts for it as sent at
  * 'level'; its delay goes to '*rec' for the histogram. The caller refreshes
  * the link and its slice after the visit. */
 static void *send_one(struct vsched *s, uint32_t li, int level, uint64_t now,
-                      uint32_t quantum, struct delay_rec *rec)
+                      struct delay_rec *rec)
 {
     struct link *l = &s->l[li];
     struct link_q *lq = &s->lq[li];
@@ -1042,7 +1099,7 @@ static void *send_one(struct vsched *s, uint32_t li, int level, uint64_t now,
      * that the slot's miss is not on their way. */
     uint32_t len = s->head_len[li];
     struct pkt_slot slot = q->ring[q->head];
-    uint64_t delay = now - slot.enq_ns;
+    uint64_t delay = slot_delay(&slot, now);
 
     if (++q->head == q->cap)
         q->head = 0;
@@ -1050,11 +1107,11 @@ static void *send_one(struct vsched *s, uint32_t li, int level, uint64_t now,
     if (--q->count) {
         s->head_len[li] = q->next_len;
         if (q->count >= 2)
-            q->next_len = q->ring[q->head + 1 == q->cap ? 0 : q->head + 1].len;
+            q->next_len = second_len(q);
     } else {
         l->nonempty &= (uint8_t) ~(1u << c);
         if (l->nonempty)
-            s->head_len[li] = link_head(l, lq)->len;
+            s->head_len[li] = slot_len(link_head(l, lq));
         else
             s->sc[si].n_busy--;
     }
@@ -1067,9 +1124,9 @@ static void *send_one(struct vsched *s, uint32_t li, int level, uint64_t now,
     if (sl->c.rate_bps)
         tb_charge(&sl->c, depth_nbit(sl->burst_bytes), len, now);
     if (level == 0)
-        tb_charge_g(&l->g, l->burst_bytes, quantum, len, now);
+        tb_charge(&l->g, depth_nbit(l->burst_bytes), len, now);
     if (level <= 1 && sl->g.rate_bps)
-        tb_charge_g(&sl->g, sl->burst_bytes, quantum, len, now);
+        tb_charge(&sl->g, depth_nbit(sl->burst_bytes), len, now);
     if (level >= 1) {
         sl->vt = l->start_vt;
         l->finish_vt = l->start_vt + (uint64_t)len * l->vt_per_byte;
@@ -1097,8 +1154,7 @@ static void *send_one(struct vsched *s, uint32_t li, int level, uint64_t now,
     s->st.sent_bytes += len;
     if (delay > l->delay_max_ns)
         l->delay_max_ns = delay;
-    rec->link = li;
-    rec->bucket = hist_index(delay);
+    delay_note(l, li, hist_index(delay), rec);
     return slot.pkt;
 }
 
@@ -1130,15 +1186,32 @@ static bool visit_next(const struct vsched *s, uint32_t li, int level,
     return true;
 }
 
-/* Adds buffered delays to their histograms: the counters are cold, so they
- * are all prefetched first and their misses overlap. */
+/* After a visit at a guarantee level with 'left' bytes of quantum left:
+ * re-arms the guarantees it charged (tb_rearm). */
+static void visit_rearm(struct vsched *s, uint32_t li, int level, uint32_t left,
+                        uint64_t now)
+{
+    struct link *l = &s->l[li];
+    struct slice *sl = &s->sl[l->slice];
+    const uint32_t quantum = s->conf.quantum_bytes;
+    /* The next packet would not have fitted. */
+    bool whole = l->nonempty && s->head_len[li] > left;
+
+    if (level == 0)
+        tb_rearm(&l->g, l->burst_bytes, quantum, whole, now);
+    if (sl->g.rate_bps)
+        tb_rearm(&sl->g, sl->burst_bytes, quantum, whole, now);
+}
+
+/* Adds buffered runs of delays to their histograms: the counters are cold,
+ * so they are all prefetched first and their misses overlap. */
 static void delays_flush(struct vsched *s, const struct delay_rec *d,
                          unsigned n)
 {
     for (unsigned i = 0; i < n; i++)
         prefetch_w(&s->lc[d[i].link].delay[d[i].bucket]);
     for (unsigned i = 0; i < n; i++)
-        hist_add(s->lc[d[i].link].delay, d[i].bucket);
+        hist_add(s->lc[d[i].link].delay, d[i].bucket, d[i].n);
 }
 
 int vsched_dequeue(struct vsched *s, uint64_t now_ns, void **pkts,
@@ -1185,14 +1258,16 @@ int vsched_dequeue(struct vsched *s, uint64_t now_ns, void **pkts,
         for (;;) {
             if (link_ids)
                 link_ids[n] = s->l[li].id;
-            pkts[n++] = send_one(s, li, level, now, quantum, &d[nd]);
-            if (++nd == DELAY_BATCH) {
+            pkts[n++] = send_one(s, li, level, now, &d[nd]);
+            if (d[nd].n && ++nd == DELAY_BATCH) {
                 delays_flush(s, d, nd);
                 nd = 0;
             }
             if (!left || n == max || !visit_next(s, li, level, &left, now))
                 break;
         }
+        if (quantum && level <= 1)
+            visit_rearm(s, li, level, left, now);
         link_refresh(s, li, now);
         slice_refresh(s, si, now);
     }
@@ -1277,7 +1352,7 @@ int vsched_enqueue(struct vsched *s, uint32_t link_id, unsigned tclass,
     tail = q->head + q->count;
     if (tail >= q->cap)
         tail -= q->cap;
-    q->ring[tail] = (struct pkt_slot){pkt, now, len_bytes};
+    q->ring[tail] = slot_make(pkt, now, len_bytes);
     if (q->count == 1)
         q->next_len = len_bytes;
     q->count++;
@@ -1717,18 +1792,20 @@ static void queue_drop_from(struct vsched *s, uint32_t li, struct queue *q,
     while (q->count > from) {
         uint32_t i = q->head + q->count - 1;
         struct pkt_slot *p;
+        uint32_t len;
 
         if (i >= q->cap)
             i -= q->cap;
         p = &q->ring[i];
+        len = slot_len(p);
         q->count--;
-        q->bytes -= p->len;
+        q->bytes -= len;
         s->st.queued_pkts--;
-        s->st.queued_bytes -= p->len;
+        s->st.queued_bytes -= len;
         s->st.drops_deleted_pkts++;
-        s->st.drops_deleted_bytes += p->len;
+        s->st.drops_deleted_bytes += len;
         s->lc[li].deleted_pkts++;
-        s->lc[li].deleted_bytes += p->len;
+        s->lc[li].deleted_bytes += len;
         free_pkt(s, p->pkt);
     }
 }
@@ -1843,7 +1920,7 @@ static void queue_trim_bytes(struct vsched *s, uint32_t li, struct queue *q)
         uint32_t i = q->head + keep - 1;
 
         keep--;
-        bytes -= q->ring[i >= q->cap ? i - q->cap : i].len;
+        bytes -= slot_len(&q->ring[i >= q->cap ? i - q->cap : i]);
     }
     queue_drop_from(s, li, q, keep);
 }
@@ -1881,7 +1958,7 @@ static void link_set_conf(struct vsched *s, uint32_t li,
         q->limit_bytes = c->queue[i].limit_bytes;
         queue_trim_bytes(s, li, q);
         if (q->count >= 2)
-            q->next_len = q->ring[q->head + 1 == q->cap ? 0 : q->head + 1].len;
+            q->next_len = second_len(q);
     }
     l->nonempty = 0;
     for (unsigned i = 0; i < c->n_tclasses; i++)
@@ -1889,7 +1966,7 @@ static void link_set_conf(struct vsched *s, uint32_t li,
             l->nonempty |= (uint8_t)(1u << i);
     l->n_tclasses = (uint8_t)c->n_tclasses;
     if (l->nonempty)
-        s->head_len[li] = link_head(l, lq)->len;
+        s->head_len[li] = slot_len(link_head(l, lq));
     else if (was_busy)
         s->sc[l->slice].n_busy--;
     s->lc[li].conf = *c;
@@ -2033,8 +2110,10 @@ int vsched_link_stats(const struct vsched *s, uint32_t link_id, uint64_t now_ns,
         .drops_own_bytes = lc->drops_own_bytes,
         .drops_others_pkts = lc->drops_others_pkts,
         .drops_others_bytes = lc->drops_others_bytes,
-        .delay_p50_ns = hist_pct(lc->delay, l->delay_max_ns, 500),
-        .delay_p99_ns = hist_pct(lc->delay, l->delay_max_ns, 990),
+        .delay_p50_ns =
+            hist_pct(lc->delay, l->run_b, l->run_n, l->delay_max_ns, 500),
+        .delay_p99_ns =
+            hist_pct(lc->delay, l->run_b, l->run_n, l->delay_max_ns, 990),
         .delay_max_ns = l->delay_max_ns,
         .rate_bps = win_rate(&lc->win, l->win_end_ns, s->conf.window_ns, now,
                              lq->sent_bytes),

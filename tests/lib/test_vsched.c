@@ -1913,6 +1913,53 @@ static void test_stats(void **state)
     vsched_free(s);
 }
 
+/* Delays that repeat (a run of packets in one histogram bucket, which the
+ * scheduler keeps aside from the histogram until the bucket changes) count
+ * in the percentiles as soon as they happen; and delays are exact across a
+ * 2^47 ns boundary of the clock (slots keep the enqueue time modulo 2^47). */
+static void test_stats_delay_runs(void **state)
+{
+    struct vsched_port_conf pc = port_conf(10000 * MBIT, 0);
+    struct vsched_slice_conf sc = slice_conf(0, 0, 0, 1);
+    struct vsched_link_conf lc = link_conf(0, 0, 0, 1, 16);
+    struct vsched_link_stats ls;
+    struct tpkt p = {0};
+    void *out[1];
+    uint64_t t = 1 * SEC;
+    struct vsched *s;
+
+    (void)state;
+    s = vsched_new(&pc);
+    assert_int_equal(vsched_slice_add(s, 1, &sc), 0);
+    assert_int_equal(vsched_link_add(s, 1, 1, &lc), 0);
+    /* 60 packets that wait 1 ms, then 40 that wait 5 ms. */
+    for (int i = 0; i < 100; i++) {
+        assert_int_equal(vsched_enqueue(s, 1, 0, &p, 1000, t), 0);
+        t += i < 60 ? 1 * MS : 5 * MS;
+        assert_int_equal(vsched_dequeue(s, t, out, NULL, 1), 1);
+        t += 1 * MS;
+    }
+    assert_int_equal(vsched_link_stats(s, 1, t, &ls), 0);
+    note("  delays: p50 %llu p99 %llu max %llu ns\n",
+         (unsigned long long)ls.delay_p50_ns,
+         (unsigned long long)ls.delay_p99_ns,
+         (unsigned long long)ls.delay_max_ns);
+    /* Buckets are 12.5 % wide; the 5 ms run is the last, still open. */
+    assert_true(ls.delay_p50_ns >= 1 * MS && ls.delay_p50_ns < 1125 * US);
+    assert_true(ls.delay_p99_ns == 5 * MS);
+    assert_int_equal(ls.delay_max_ns, 5 * MS);
+
+    /* One packet across 2^47 ns on a new link: it waited 3 us. */
+    assert_int_equal(vsched_link_add(s, 1, 2, &lc), 0);
+    t = (1ULL << 47) - 1000;
+    assert_int_equal(vsched_enqueue(s, 2, 0, &p, 1000, t), 0);
+    assert_int_equal(vsched_dequeue(s, t + 3000, out, NULL, 1), 1);
+    assert_int_equal(vsched_link_stats(s, 2, t + 3000, &ls), 0);
+    assert_int_equal(ls.delay_max_ns, 3000);
+    assert_int_equal(ls.delay_p50_ns, 3000);
+    vsched_free(s);
+}
+
 static void test_update_semantics(void **state)
 {
     struct vsched_port_conf pc = port_conf(1000 * MBIT, 0);
@@ -2204,6 +2251,100 @@ static void test_quantum_order(void **state)
     assert_string_equal(o, "11222222");
 }
 
+/* The re-arm rule of guarantees in quantum mode, worked by hand: a visit at
+ * the guarantee level that used the whole quantum and left the guarantee
+ * under a quantum of tokens (or in debt) makes it wait until it holds
+ * min(quantum, burst) - 1 bytes; one that still holds that much goes on.
+ * Link A (id 2) has a guarantee of 8 Mbit/s (1000 bytes per ms) and a
+ * 10000-byte bucket, and so has their slice (charged with A's, in step);
+ * B (id 1) in the same slice has none and wins SFQ's ties (lower id).
+ * Quantum 3000, packets of 1000 bytes. */
+static void test_quantum_rearm(void **state)
+{
+    struct vsched_port_conf pc = port_conf(1000 * MBIT, 65536);
+    struct vsched_slice_conf sc = slice_conf(8 * MBIT, 0, 10000, 1);
+    struct vsched_link_conf la = link_conf(8 * MBIT, 0, 10000, 1, 64);
+    struct vsched_link_conf lb = link_conf(0, 0, 0, 1000, 64);
+    struct tpkt p = {0};
+    uint32_t ids[3];
+    void *out[3];
+    struct vsched *s;
+
+    (void)state;
+    pc.quantum_bytes = 3000;
+    s = vsched_new(&pc);
+    assert_int_equal(vsched_slice_add(s, 1, &sc), 0);
+    assert_int_equal(vsched_link_add(s, 1, 2, &la), 0);
+    assert_int_equal(vsched_link_add(s, 1, 1, &lb), 0);
+    for (int i = 0; i < 30; i++) {
+        assert_int_equal(vsched_enqueue(s, 2, 0, &p, 1000, 0), 0);
+        assert_int_equal(vsched_enqueue(s, 1, 0, &p, 1000, 0), 0);
+    }
+    /* Three visits of A at its guarantee: 10000 -> 7000 -> 4000 -> 1000
+     * tokens; the third used the whole quantum and left 1000 < 2999. */
+    for (int v = 0; v < 3; v++) {
+        assert_int_equal(vsched_dequeue(s, 0, out, ids, 3), 3);
+        for (int i = 0; i < 3; i++)
+            assert_int_equal(ids[i], 2);
+    }
+    /* So A is not served at its guarantee for its last 1000 bytes (as it
+     * was before this rule: two packets, the second into debt), and B wins
+     * the spare (SFQ tie, lower id); then A's spare turn. */
+    assert_int_equal(vsched_dequeue(s, 0, out, ids, 3), 3);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(ids[i], 1);
+    assert_int_equal(vsched_dequeue(s, 0, out, ids, 3), 3);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(ids[i], 2);
+    /* A's SFQ tag is now far ahead (weight 1 against 1000): until its
+     * guarantee holds 2999 bytes again, at 1.999 ms, B gets everything. */
+    assert_int_equal(vsched_dequeue(s, 1999 * US - 1, out, ids, 3), 3);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(ids[i], 1);
+    /* Then a visit of a quantum, 2999 -> -1: in debt, so the next one
+     * waits for 2999 again, 3 ms more. */
+    assert_int_equal(vsched_dequeue(s, 1999 * US, out, ids, 3), 3);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(ids[i], 2);
+    assert_int_equal(vsched_dequeue(s, 4999 * US - 1, out, ids, 3), 3);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(ids[i], 1);
+    assert_int_equal(vsched_dequeue(s, 4999 * US, out, ids, 3), 3);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(ids[i], 2);
+    vsched_free(s);
+
+    /* A visit that ends because the queue ran empty leaves a guarantee
+     * with tokens eligible: A's bucket of 2000 bytes (2 packets) now. */
+    la.burst_bytes = sc.burst_bytes = 2000;
+    s = vsched_new(&pc);
+    assert_int_equal(vsched_slice_add(s, 1, &sc), 0);
+    assert_int_equal(vsched_link_add(s, 1, 2, &la), 0);
+    assert_int_equal(vsched_link_add(s, 1, 1, &lb), 0);
+    /* First put A's SFQ tag ahead: 3 packets at its guarantee (the third
+     * into debt), a fourth from the spare, alone. */
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(vsched_enqueue(s, 2, 0, &p, 1000, 0), 0);
+    assert_int_equal(vsched_dequeue(s, 0, out, ids, 3), 3);
+    assert_int_equal(vsched_dequeue(s, 0, out, ids, 3), 1);
+    /* 10 ms later A's bucket is full again; its two packets empty its
+     * queue and leave it at 0 tokens, so a third packet of A's goes at its
+     * guarantee before B, which has the lower SFQ tag. */
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(vsched_enqueue(s, 2, 0, &p, 1000, 10 * MS), 0);
+    for (int i = 0; i < 5; i++)
+        assert_int_equal(vsched_enqueue(s, 1, 0, &p, 1000, 10 * MS), 0);
+    assert_int_equal(vsched_dequeue(s, 10 * MS, out, ids, 2), 2);
+    assert_int_equal(ids[0], 2);
+    assert_int_equal(ids[1], 2);
+    assert_int_equal(vsched_enqueue(s, 2, 0, &p, 1000, 10 * MS), 0);
+    assert_int_equal(vsched_dequeue(s, 10 * MS, out, ids, 1), 1);
+    assert_int_equal(ids[0], 2);
+    assert_int_equal(vsched_dequeue(s, 10 * MS, out, ids, 1), 1);
+    assert_int_equal(ids[0], 1);
+    vsched_free(s);
+}
+
 /* A guarantee whose bucket is smaller than the quantum: a visit at its
  * level ends when the guarantee is in debt, and does not go on at the
  * spare level, where it would bypass SFQ (slice 1 would get some five
@@ -2399,6 +2540,8 @@ int main(void)
         cmocka_unit_test(test_ceiling_exact),
         cmocka_unit_test(test_long_waits),
         cmocka_unit_test(test_stats),
+        cmocka_unit_test(test_stats_delay_runs),
+        cmocka_unit_test(test_quantum_rearm),
         cmocka_unit_test(test_update_semantics),
         cmocka_unit_test(test_delete_and_ids),
         cmocka_unit_test(test_guarantee_isolation),
