@@ -7,8 +7,10 @@
  * (vsched_port_conf.quantum_bytes, see docs/scheduler.md), which the
  * RESULT line reports; and the exact mode (quantum 0: one packet per
  * decision, the reference's order), for comparison, reported on the same
- * line with the prefix exact_. The two are measured alternately, size by
- * size.
+ * line with the prefix exact_. Each round runs every size in both
+ * configurations, one after the other, so that the sizes share whatever
+ * the machine was doing; each size's median over the rounds is reported,
+ * with the rounds' spread.
  *
  * One 10 Gbit/s port; 1, 10, 100 and 1000 slices of 4 links each, every link
  * backlogged all the time: slices get guarantees adding up to half the port
@@ -20,10 +22,9 @@
  * CPU time (CLOCK_THREAD_CPUTIME_ID, as bench/isolation.sh takes the
  * redirector's and HTB's cost from CPU time) around the whole loop after a
  * warm-up, so that time the thread spends preempted on this shared VM does
- * not count; the median of several runs is reported (the 1000-slice case
- * still varies by +-15 % with what the machine's other tenants do to the
- * shared cache), with retired instructions per packet where the CPU exposes
- * a counter.
+ * not count (the 1000-slice case still varies by +-15 % and more with what
+ * the machine's other tenants do to the shared cache), with retired
+ * instructions per packet where the CPU exposes a counter.
  *
  * For scale, the same loop runs through a "memory floor": a plain round
  * robin over as many links, with no hierarchy and no heaps, that touches
@@ -344,82 +345,102 @@ static int cmp_double(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-struct result {
-    double ns_per_pkt, insn_per_pkt, floor_ns_per_pkt;
+/* One configuration's runs: ns and instructions per packet, and the
+ * floor's ns per packet. */
+struct runs {
+    double ns[MAX_RUNS], insn[MAX_RUNS], fl[MAX_RUNS];
+    int n;
 };
 
-static int measure(uint32_t n_slices, uint32_t quantum, uint64_t n_pkts,
-                   int runs, struct result *out)
+struct result {
+    double ns_per_pkt, insn_per_pkt, floor_ns_per_pkt;
+    double ns_min, ns_max; /* the runs' spread */
+};
+
+/* One run of 'n_slices' at 'quantum' (and of the floor), added to 'out'. */
+static int measure_once(uint32_t n_slices, uint32_t quantum, uint64_t n_pkts,
+                        int fd, struct runs *out)
 {
-    double ns[MAX_RUNS], insn[MAX_RUNS], fl[MAX_RUNS];
-    int fd = insn_open();
+    struct pkt *pool;
+    struct vsched *s = build(n_slices, quantum, &pool);
+    uint64_t now = 0, t0, t1, i0, i1, moved;
+    struct floor f;
 
-    for (int r = 0; r < runs; r++) {
-        struct pkt *pool;
-        struct vsched *s = build(n_slices, quantum, &pool);
-        uint64_t now = 0, t0, t1, i0, i1, moved;
-        struct floor f;
-
-        if (!s) {
-            fprintf(stderr, "vsched_cost: building %u slices failed\n",
-                    n_slices);
-            return -1;
-        }
-        /* Warm-up: past the guarantee buckets' initial bursts, caches warm. */
-        churn(s, &now, n_pkts / 4 + 200000);
-        if (fd >= 0) {
-            ioctl(fd, PERF_EVENT_IOC_RESET, 0);
-            ioctl(fd, PERF_EVENT_IOC_ENABLE, 0);
-        }
-        i0 = insn_read(fd);
-        t0 = cpu_ns();
-        moved = churn(s, &now, n_pkts);
-        t1 = cpu_ns();
-        i1 = insn_read(fd);
-        if (fd >= 0)
-            ioctl(fd, PERF_EVENT_IOC_DISABLE, 0);
-        ns[r] = (double)(t1 - t0) / (double)moved;
-        insn[r] = fd >= 0 ? (double)(i1 - i0) / (double)moved : 0;
-        vsched_free(s);
-
-        if (floor_build(&f, n_slices, pool)) {
-            fprintf(stderr, "vsched_cost: out of memory\n");
-            return -1;
-        }
-        now = 0;
-        floor_churn(&f, &now, n_pkts / 4 + 200000);
-        t0 = cpu_ns();
-        moved = floor_churn(&f, &now, n_pkts);
-        t1 = cpu_ns();
-        fl[r] = (double)(t1 - t0) / (double)moved;
-        floor_free(&f);
-        free(pool);
+    if (!s) {
+        fprintf(stderr, "vsched_cost: building %u slices failed\n", n_slices);
+        return -1;
     }
+    /* Warm-up: past the guarantee buckets' initial bursts, caches warm. */
+    churn(s, &now, n_pkts / 4 + 200000);
+    if (fd >= 0) {
+        ioctl(fd, PERF_EVENT_IOC_RESET, 0);
+        ioctl(fd, PERF_EVENT_IOC_ENABLE, 0);
+    }
+    i0 = insn_read(fd);
+    t0 = cpu_ns();
+    moved = churn(s, &now, n_pkts);
+    t1 = cpu_ns();
+    i1 = insn_read(fd);
     if (fd >= 0)
-        close(fd);
-    qsort(ns, (size_t)runs, sizeof(ns[0]), cmp_double);
-    qsort(insn, (size_t)runs, sizeof(insn[0]), cmp_double);
-    qsort(fl, (size_t)runs, sizeof(fl[0]), cmp_double);
-    out->ns_per_pkt = ns[runs / 2];
-    out->insn_per_pkt = insn[runs / 2];
-    out->floor_ns_per_pkt = fl[runs / 2];
+        ioctl(fd, PERF_EVENT_IOC_DISABLE, 0);
+    out->ns[out->n] = (double)(t1 - t0) / (double)moved;
+    out->insn[out->n] = fd >= 0 ? (double)(i1 - i0) / (double)moved : 0;
+    vsched_free(s);
+
+    if (floor_build(&f, n_slices, pool)) {
+        fprintf(stderr, "vsched_cost: out of memory\n");
+        return -1;
+    }
+    now = 0;
+    floor_churn(&f, &now, n_pkts / 4 + 200000);
+    t0 = cpu_ns();
+    moved = floor_churn(&f, &now, n_pkts);
+    t1 = cpu_ns();
+    out->fl[out->n] = (double)(t1 - t0) / (double)moved;
+    out->n++;
+    floor_free(&f);
+    free(pool);
     return 0;
+}
+
+static double median(double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof(v[0]), cmp_double);
+    return v[n / 2];
+}
+
+static struct result summarize(struct runs *r)
+{
+    struct result out;
+
+    out.ns_per_pkt = median(r->ns, r->n); /* sorts r->ns */
+    out.ns_min = r->ns[0];
+    out.ns_max = r->ns[r->n - 1];
+    out.insn_per_pkt = median(r->insn, r->n);
+    out.floor_ns_per_pkt = median(r->fl, r->n);
+    return out;
 }
 
 static void print_table(const char *title, const struct result *res,
                         const uint32_t *sizes, size_t n)
 {
     printf("%s\n", title);
-    printf("%8s %8s %10s %10s %8s | %10s %8s | %12s %8s\n", "slices", "links",
-           "ns/pkt", "insn/pkt", "vs 1", "floor ns", "vs 1", "sched-floor",
-           "vs 1");
+    printf("%8s %8s %10s %13s %10s %8s | %10s %8s | %12s %8s\n", "slices",
+           "links", "ns/pkt", "runs min-max", "insn/pkt", "vs 1", "floor ns",
+           "vs 1", "sched-floor", "vs 1");
     for (size_t i = 0; i < n; i++) {
         char insn[32] = "n/a";
 
         if (res[i].insn_per_pkt > 0)
             snprintf(insn, sizeof(insn), "%.0f", res[i].insn_per_pkt);
-        printf("%8u %8u %10.1f %10s %8.2f | %10.1f %8.2f | %12.1f %8.2f\n",
-               sizes[i], sizes[i] * LINKS_PER_SLICE, res[i].ns_per_pkt, insn,
+        char spread[32];
+
+        snprintf(spread, sizeof(spread), "%.1f-%.1f", res[i].ns_min,
+                 res[i].ns_max);
+        printf("%8u %8u %10.1f %13s %10s %8.2f | %10.1f %8.2f | %12.1f "
+               "%8.2f\n",
+               sizes[i], sizes[i] * LINKS_PER_SLICE, res[i].ns_per_pkt, spread,
+               insn,
                res[i].ns_per_pkt / res[0].ns_per_pkt, res[i].floor_ns_per_pkt,
                res[i].floor_ns_per_pkt / res[0].floor_ns_per_pkt,
                res[i].ns_per_pkt - res[i].floor_ns_per_pkt,
@@ -438,7 +459,9 @@ int main(int argc, char **argv)
 {
     static const uint32_t sizes[] = {1, 10, 100, 1000};
     enum { N = sizeof(sizes) / sizeof(sizes[0]) };
+    static struct runs rq[N], rx[N];
     struct result res[N], exact[N];
+    int fd = insn_open();
     uint64_t n_pkts = argc > 1 ? strtoull(argv[1], NULL, 10) : 4000000;
     int runs = argc > 2 ? atoi(argv[2]) : 5;
     long q = argc > 3 ? atol(argv[3]) : (long)REDIRECTOR_QUANTUM;
@@ -456,10 +479,19 @@ int main(int argc, char **argv)
            "10 Gbit/s, %u-byte packets, %d links per slice, all backlogged, "
            "dequeue bursts of %d\n",
            (unsigned long long)n_pkts, runs, PKT_BYTES, LINKS_PER_SLICE, BURST);
-    for (size_t i = 0; i < N; i++)
-        if (measure(sizes[i], (uint32_t)q, n_pkts, runs, &res[i]) ||
-            measure(sizes[i], 0, n_pkts, runs, &exact[i]))
-            return 1;
+    /* Round by round, every size in each, so that a change in what the
+     * machine's other tenants do weighs on all sizes alike. */
+    for (int r = 0; r < runs; r++)
+        for (size_t i = 0; i < N; i++)
+            if (measure_once(sizes[i], (uint32_t)q, n_pkts, fd, &rq[i]) ||
+                measure_once(sizes[i], 0, n_pkts, fd, &rx[i]))
+                return 1;
+    if (fd >= 0)
+        close(fd);
+    for (size_t i = 0; i < N; i++) {
+        res[i] = summarize(&rq[i]);
+        exact[i] = summarize(&rx[i]);
+    }
     snprintf(title, sizeof(title), "quantum %ld bytes per visit%s:", q,
              q == (long)REDIRECTOR_QUANTUM ? " (the redirector's configuration)"
                                      : "");
