@@ -463,7 +463,7 @@ int main(int argc, char **argv)
     struct result res[N], exact[N];
     int fd = insn_open();
     uint64_t n_pkts = argc > 1 ? strtoull(argv[1], NULL, 10) : 4000000;
-    int runs = argc > 2 ? atoi(argv[2]) : 5;
+    int runs = argc > 2 ? atoi(argv[2]) : 9;
     long q = argc > 3 ? atol(argv[3]) : (long)REDIRECTOR_QUANTUM;
     char title[160];
 
