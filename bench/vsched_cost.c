@@ -35,7 +35,7 @@
  * scheduling itself. The floor's records keep the sizes the scheduler's had
  * before its hot/cold split, so that it stays comparable across versions.
  *
- * Usage: vsched_cost [packets_per_run] [runs] [quantum_bytes]
+ * Usage: vsched_cost [packets_per_run] [rounds, 9] [quantum_bytes]
  * (quantum_bytes: of the first table instead of REDIRECTOR_QUANTUM).
  * Last line: RESULT vsched_cost quantum_bytes=... ns_per_pkt_1=...
  *            ns_per_pkt_1000=... cost_ratio_1000=... exact_ns_per_pkt_1=...
@@ -470,12 +470,12 @@ int main(int argc, char **argv)
     if (!n_pkts || runs < 1 || runs > MAX_RUNS || q < 0 ||
         q > VSCHED_QUANTUM_MAX_BYTES) {
         fprintf(stderr,
-                "usage: vsched_cost [packets_per_run] [runs 1..%d] "
+                "usage: vsched_cost [packets_per_run] [rounds 1..%d] "
                 "[quantum_bytes 0..%u]\n",
                 MAX_RUNS, VSCHED_QUANTUM_MAX_BYTES);
         return 2;
     }
-    printf("vsched_cost: %llu packets per run, median of %d runs; port "
+    printf("vsched_cost: %llu packets per run, median of %d rounds; port "
            "10 Gbit/s, %u-byte packets, %d links per slice, all backlogged, "
            "dequeue bursts of %d\n",
            (unsigned long long)n_pkts, runs, PKT_BYTES, LINKS_PER_SLICE, BURST);
