@@ -583,8 +583,8 @@ struct queue {
     uint32_t next_len;
 };
 
-/* A link's hot record: what choosing it, charging it and refreshing it read
- * and write, in two cache lines (the second mostly read). */
+/* A link's hot record: what choosing it, charging it, refreshing it and
+ * counting its delays read and write, in two cache lines. */
 struct link {
     struct tb g;                  /* guarantee */
     uint64_t start_vt, finish_vt; /* SFQ tags among the slice's links */
