@@ -2251,6 +2251,17 @@ static void test_quantum_order(void **state)
     assert_string_equal(o, "11222222");
 }
 
+/* A dequeue of 3 at 'now' gives 3 packets, all of link 'id'. */
+static void assert_visit3(struct vsched *s, uint64_t now, uint32_t id)
+{
+    uint32_t ids[3];
+    void *out[3];
+
+    assert_int_equal(vsched_dequeue(s, now, out, ids, 3), 3);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(ids[i], id);
+}
+
 /* The re-arm rule of guarantees in quantum mode, worked by hand: a visit at
  * the guarantee level that used the whole quantum and left the guarantee
  * under a quantum of tokens (or in debt) makes it wait until it holds
@@ -2283,35 +2294,21 @@ static void test_quantum_rearm(void **state)
     /* Three visits of A at its guarantee: 10000 -> 7000 -> 4000 -> 1000
      * tokens; the third used the whole quantum and left 1000 < 2999. */
     for (int v = 0; v < 3; v++) {
-        assert_int_equal(vsched_dequeue(s, 0, out, ids, 3), 3);
-        for (int i = 0; i < 3; i++)
-            assert_int_equal(ids[i], 2);
+        assert_visit3(s, 0, 2);
     }
     /* So A is not served at its guarantee for its last 1000 bytes (as it
      * was before this rule: two packets, the second into debt), and B wins
      * the spare (SFQ tie, lower id); then A's spare turn. */
-    assert_int_equal(vsched_dequeue(s, 0, out, ids, 3), 3);
-    for (int i = 0; i < 3; i++)
-        assert_int_equal(ids[i], 1);
-    assert_int_equal(vsched_dequeue(s, 0, out, ids, 3), 3);
-    for (int i = 0; i < 3; i++)
-        assert_int_equal(ids[i], 2);
+    assert_visit3(s, 0, 1);
+    assert_visit3(s, 0, 2);
     /* A's SFQ tag is now far ahead (weight 1 against 1000): until its
      * guarantee holds 2999 bytes again, at 1.999 ms, B gets everything. */
-    assert_int_equal(vsched_dequeue(s, 1999 * US - 1, out, ids, 3), 3);
-    for (int i = 0; i < 3; i++)
-        assert_int_equal(ids[i], 1);
+    assert_visit3(s, 1999 * US - 1, 1);
     /* Then a visit of a quantum, 2999 -> -1: in debt, so the next one
      * waits for 2999 again, 3 ms more. */
-    assert_int_equal(vsched_dequeue(s, 1999 * US, out, ids, 3), 3);
-    for (int i = 0; i < 3; i++)
-        assert_int_equal(ids[i], 2);
-    assert_int_equal(vsched_dequeue(s, 4999 * US - 1, out, ids, 3), 3);
-    for (int i = 0; i < 3; i++)
-        assert_int_equal(ids[i], 1);
-    assert_int_equal(vsched_dequeue(s, 4999 * US, out, ids, 3), 3);
-    for (int i = 0; i < 3; i++)
-        assert_int_equal(ids[i], 2);
+    assert_visit3(s, 1999 * US, 2);
+    assert_visit3(s, 4999 * US - 1, 1);
+    assert_visit3(s, 4999 * US, 2);
     vsched_free(s);
 
     /* A visit that ends because the queue ran empty leaves a guarantee
