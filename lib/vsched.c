@@ -555,6 +555,10 @@ struct pkt_slot {
 _Static_assert(VSCHED_PKT_MAX_BYTES <= SLOT_LEN_MASK, "a length fits a slot");
 _Static_assert(sizeof(struct pkt_slot) == 16, "pkt_slot: 16 bytes");
 
+/* The smallest span of a queue (see struct queue), slots: a power of two,
+ * one cache line (rings are line-aligned). */
+#define SPAN_MIN 4u
+
 static struct pkt_slot slot_make(void *pkt, uint64_t now, uint32_t len)
 {
     return (struct pkt_slot){pkt, now << SLOT_LEN_BITS | len};
@@ -572,10 +576,17 @@ static uint64_t slot_delay(const struct pkt_slot *p, uint64_t now)
            SLOT_LEN_BITS;
 }
 
+/* A FIFO of at most 'cap' (= limit_pkts) packets in an array of cap
+ * rounded up to a power of two slots, of which it uses the first
+ * span = mask + 1 (a power of two) as its ring: the span doubles when the
+ * queue fills it and drops back to SPAN_MIN when the queue empties, so
+ * that a queue's packets lie in about as many cache lines as it holds, not
+ * as its limit allows (a ring going round all its slots would keep cap / 4
+ * lines in use; see docs/scheduler.md, "Fourth pass"). */
 struct queue {
     struct pkt_slot *ring;
     uint64_t bytes;
-    uint32_t cap, head, count; /* cap = limit_pkts */
+    uint32_t cap, mask, head, count; /* head <= mask, count <= mask + 1 */
     uint32_t limit_bytes;
     /* Length of the packet after the head (when count >= 2): a send takes
      * the new head's length from here and reads the ring for the one after,
@@ -777,10 +788,49 @@ static uint32_t slice_of(const struct vsched *s, uint32_t id)
     return idmap_get(&s->slices, id);
 }
 
+/* The slot of the packet 'k' places behind the head of 'q' (k <= mask). */
+static struct pkt_slot *q_slot(const struct queue *q, uint32_t k)
+{
+    return &q->ring[(q->head + k) & q->mask];
+}
+
 /* Length of the packet after the head of a queue that holds two. */
 static uint32_t second_len(const struct queue *q)
 {
-    return slot_len(&q->ring[q->head + 1 == q->cap ? 0 : q->head + 1]);
+    return slot_len(q_slot(q, 1));
+}
+
+/* Makes empty queue 'q' start again at the front of its ring. */
+static void q_restart(struct queue *q)
+{
+    q->head = 0;
+    q->mask = SPAN_MIN - 1;
+}
+
+/* Doubles the span of 'q', full at it (count == span < cap, so the array
+ * holds twice the span). The packets from the head to the end of the old
+ * span move to the end of the new one, so that the FIFO order stays: a
+ * queue growing to its limit copies fewer slots than its limit. */
+static void q_grow(struct queue *q)
+{
+    uint32_t span = q->mask + 1, upper = span - q->head;
+
+    if (q->head) {
+        memmove(&q->ring[2 * span - upper], &q->ring[q->head],
+                upper * sizeof(*q->ring));
+        q->head = 2 * span - upper;
+    }
+    q->mask = 2 * span - 1;
+}
+
+/* Slots of the array of a queue of at most 'cap' packets. */
+static uint32_t ring_slots(uint32_t cap)
+{
+    uint32_t n = SPAN_MIN;
+
+    while (n < cap)
+        n *= 2;
+    return n;
 }
 
 /* The head packet of a link that holds one. */
@@ -1101,14 +1151,14 @@ static void *send_one(struct vsched *s, uint32_t li, int level, uint64_t now,
     struct pkt_slot slot = q->ring[q->head];
     uint64_t delay = slot_delay(&slot, now);
 
-    if (++q->head == q->cap)
-        q->head = 0;
+    q->head = (q->head + 1) & q->mask;
     q->bytes -= len;
     if (--q->count) {
         s->head_len[li] = q->next_len;
         if (q->count >= 2)
             q->next_len = second_len(q);
     } else {
+        q_restart(q);
         l->nonempty &= (uint8_t) ~(1u << c);
         if (l->nonempty)
             s->head_len[li] = slot_len(link_head(l, lq));
@@ -1325,7 +1375,6 @@ int vsched_enqueue(struct vsched *s, uint32_t link_id, unsigned tclass,
     struct link *l;
     struct link_q *lq;
     struct queue *q;
-    uint32_t tail;
     bool was_idle, new_head;
 
     if (li == NONE || !len_bytes || len_bytes > VSCHED_PKT_MAX_BYTES) {
@@ -1349,10 +1398,9 @@ int vsched_enqueue(struct vsched *s, uint32_t link_id, unsigned tclass,
     }
     was_idle = !l->nonempty;
     new_head = was_idle || tclass < (unsigned)__builtin_ctz(l->nonempty);
-    tail = q->head + q->count;
-    if (tail >= q->cap)
-        tail -= q->cap;
-    q->ring[tail] = slot_make(pkt, now, len_bytes);
+    if (q->count > q->mask)
+        q_grow(q);
+    *q_slot(q, q->count) = slot_make(pkt, now, len_bytes);
     if (q->count == 1)
         q->next_len = len_bytes;
     q->count++;
@@ -1790,14 +1838,9 @@ static void queue_drop_from(struct vsched *s, uint32_t li, struct queue *q,
                             uint32_t from)
 {
     while (q->count > from) {
-        uint32_t i = q->head + q->count - 1;
-        struct pkt_slot *p;
-        uint32_t len;
+        struct pkt_slot *p = q_slot(q, q->count - 1);
+        uint32_t len = slot_len(p);
 
-        if (i >= q->cap)
-            i -= q->cap;
-        p = &q->ring[i];
-        len = slot_len(p);
         q->count--;
         q->bytes -= len;
         s->st.queued_pkts--;
@@ -1808,6 +1851,8 @@ static void queue_drop_from(struct vsched *s, uint32_t li, struct queue *q,
         s->lc[li].deleted_bytes += len;
         free_pkt(s, p->pkt);
     }
+    if (!q->count)
+        q_restart(q);
 }
 
 /* Drops what link 'li' holds and frees its rings. */
@@ -1882,7 +1927,10 @@ static int rings_alloc(const struct link_q *lq, unsigned n_tclasses,
         if (i >= c->n_tclasses ||
             (lq && i < n_tclasses && lq->q[i].cap == c->queue[i].limit_pkts))
             continue;
-        rings[i] = malloc(c->queue[i].limit_pkts * sizeof(struct pkt_slot));
+        if (posix_memalign((void **)&rings[i], CACHE_LINE,
+                           ring_slots(c->queue[i].limit_pkts) *
+                               sizeof(struct pkt_slot)))
+            rings[i] = NULL;
         if (!rings[i]) {
             while (i--)
                 free(rings[i]);
@@ -1897,15 +1945,14 @@ static void queue_resize(struct vsched *s, uint32_t li, struct queue *q,
                          struct pkt_slot *ring, uint32_t cap)
 {
     queue_drop_from(s, li, q, cap < q->count ? cap : q->count);
-    for (uint32_t k = 0; k < q->count; k++) {
-        uint32_t i = q->head + k;
-
-        ring[k] = q->ring[i >= q->cap ? i - q->cap : i];
-    }
+    for (uint32_t k = 0; k < q->count; k++)
+        ring[k] = *q_slot(q, k);
     free(q->ring);
     q->ring = ring;
     q->cap = cap;
-    q->head = 0;
+    q_restart(q);
+    while (q->count > q->mask + 1)
+        q->mask = 2 * q->mask + 1;
 }
 
 /* Drops the newest packets of 'q' until its bytes fit its byte limit. */
@@ -1916,12 +1963,8 @@ static void queue_trim_bytes(struct vsched *s, uint32_t li, struct queue *q)
 
     if (!q->limit_bytes)
         return;
-    while (keep && bytes > q->limit_bytes) {
-        uint32_t i = q->head + keep - 1;
-
-        keep--;
-        bytes -= slot_len(&q->ring[i >= q->cap ? i - q->cap : i]);
-    }
+    while (keep && bytes > q->limit_bytes)
+        bytes -= slot_len(q_slot(q, --keep));
     queue_drop_from(s, li, q, keep);
 }
 

@@ -1960,6 +1960,80 @@ static void test_stats_delay_runs(void **state)
     vsched_free(s);
 }
 
+/* A queue's ring follows what it holds (it doubles when full and starts
+ * again small when empty): on a random walk of enqueues, dequeues and limit
+ * changes, with the ring wrapped at every doubling, packets leave in FIFO
+ * order with their own lengths and enqueue times, the limit (not a power of
+ * two) is exact, and a lower limit keeps the oldest. */
+static void test_queue_growth(void **state)
+{
+    static const uint32_t limits[] = {100, 16, 3, 1, 5, 64, 37};
+    struct vsched_port_conf pc = port_conf(10000 * MBIT, 0);
+    struct vsched_slice_conf sc = slice_conf(0, 0, 0, 1);
+    struct vsched_link_conf lc = link_conf(0, 0, 0, 1, limits[0]);
+    struct vsched_link_stats ls;
+    struct tpkt p[256] = {0};
+    struct tpkt *fifo[128]; /* the model: what the queue holds, oldest first */
+    uint32_t n = 0, limit = limits[0], next = 0;
+    uint64_t rng = 12345, t = 1 * SEC, sent_bytes = 0, delay_max = 0;
+    struct vsched *s;
+
+    (void)state;
+    s = vsched_new(&pc);
+    assert_int_equal(vsched_slice_add(s, 1, &sc), 0);
+    assert_int_equal(vsched_link_add(s, 1, 1, &lc), 0);
+    for (int step = 0; step < 4000; step++) {
+        uint32_t in = (uint32_t)(rnd(&rng) % 9),
+                 out_n = (uint32_t)(rnd(&rng) % 7);
+        void *out[8];
+        int got;
+
+        if (step % 500 == 240) { /* a live change, the queue long */
+            limit =
+                limits[(step / 500 + 1) % (sizeof(limits) / sizeof(*limits))];
+            lc.queue[0].limit_pkts = limit;
+            assert_int_equal(vsched_link_update(s, 1, &lc, t), 0);
+            if (n > limit)
+                n = limit; /* the newest were dropped */
+        }
+        /* Grow in long runs, then drain, so that every span is reached
+         * with the head anywhere in it. */
+        if ((step / 50) % 2)
+            in /= 3;
+        else
+            out_n /= 3;
+        for (uint32_t i = 0; i < in; i++) {
+            struct tpkt *q = &p[next % 256]; /* 256 > any limit */
+            int rc;
+
+            q->len = 64 + (uint32_t)(rnd(&rng) % 1400);
+            q->enq_ns = t + i;
+            rc = vsched_enqueue(s, 1, 0, q, q->len, q->enq_ns);
+            assert_int_equal(rc, n < limit ? 0 : -1);
+            if (!rc) {
+                fifo[n++] = q;
+                next++;
+            }
+        }
+        t += 100 * US;
+        got = vsched_dequeue(s, t, out, NULL, out_n);
+        assert_int_equal((uint32_t)got, out_n < n ? out_n : n);
+        for (int i = 0; i < got; i++) {
+            assert_ptr_equal(out[i], fifo[i]);
+            sent_bytes += fifo[i]->len;
+            if (t - fifo[i]->enq_ns > delay_max)
+                delay_max = t - fifo[i]->enq_ns;
+        }
+        memmove(fifo, fifo + got, (n - (uint32_t)got) * sizeof(*fifo));
+        n -= (uint32_t)got;
+        assert_int_equal(vsched_link_stats(s, 1, t, &ls), 0);
+        assert_int_equal(ls.queued_pkts, n);
+        assert_int_equal(ls.sent_bytes, sent_bytes);
+        assert_int_equal(ls.delay_max_ns, delay_max);
+    }
+    vsched_free(s);
+}
+
 static void test_update_semantics(void **state)
 {
     struct vsched_port_conf pc = port_conf(1000 * MBIT, 0);
@@ -2533,6 +2607,7 @@ int main(void)
         cmocka_unit_test(test_port_conf),
         cmocka_unit_test(test_conf_errors),
         cmocka_unit_test(test_enqueue_drops),
+        cmocka_unit_test(test_queue_growth),
         cmocka_unit_test(test_pacing_exact),
         cmocka_unit_test(test_ceiling_exact),
         cmocka_unit_test(test_long_waits),
