@@ -33,7 +33,9 @@
  * enqueue, a delay-histogram counter, an id hash lookup), in the same
  * interleaved order. The difference between the two is the cost of the
  * scheduling itself. The floor's records keep the sizes the scheduler's had
- * before its hot/cold split, so that it stays comparable across versions.
+ * before its hot/cold split, and its rings still go round all 64 slots (the
+ * scheduler's queues use only the lines they hold packets in since its
+ * fourth pass), so that it stays comparable across versions.
  *
  * Usage: vsched_cost [packets_per_run] [rounds, 9] [quantum_bytes]
  * (quantum_bytes: of the first table instead of REDIRECTOR_QUANTUM).
