@@ -1916,8 +1916,8 @@ int vsched_slice_del(struct vsched *s, uint32_t slice_id, uint64_t now_ns)
 }
 
 /* Rings for configuration 'c' of a link with queues 'q' (NULL: a new one):
- * new ones where the limit changes, NULL where the current one is kept.
- * -ENOMEM with nothing allocated. */
+ * new ones (line-aligned, ring_slots(limit) slots) where the limit changes,
+ * NULL where the current one is kept. -ENOMEM with nothing allocated. */
 static int rings_alloc(const struct link_q *lq, unsigned n_tclasses,
                        const struct vsched_link_conf *c,
                        struct pkt_slot *rings[VSCHED_TCLASS_MAX])
@@ -1940,7 +1940,8 @@ static int rings_alloc(const struct link_q *lq, unsigned n_tclasses,
     return 0;
 }
 
-/* Moves queue 'q' into 'ring' of 'cap' slots, dropping what does not fit. */
+/* Moves queue 'q' into 'ring' (ring_slots(cap) slots) under a limit of
+ * 'cap' packets, dropping the newest that do not fit. */
 static void queue_resize(struct vsched *s, uint32_t li, struct queue *q,
                          struct pkt_slot *ring, uint32_t cap)
 {
