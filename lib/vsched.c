@@ -202,7 +202,7 @@ struct hent {
 #define HEAP_PAD 3 /* entries before v[0]: children 4i+1..4i+4 aligned */
 
 struct heap {
-    struct hent *v; /* v - HEAP_PAD is the allocation */
+    struct hent *v; /* v - heap_pad(cap) is the allocation */
     uint32_t n, cap;
 };
 
@@ -282,23 +282,31 @@ static void heap_fix(struct heap *h, uint32_t *pos, uint32_t i, struct hent e)
         heap_sift_down(h, pos, i, e);
 }
 
+/* Entries before v[0] in a heap of 'cap': none while the whole heap fits
+ * one line (a slice's heaps of its few links), HEAP_PAD beyond. */
+static uint32_t heap_pad(uint32_t cap)
+{
+    return cap * sizeof(struct hent) <= CACHE_LINE ? 0 : HEAP_PAD;
+}
+
 static int heap_reserve(struct heap *h, uint32_t n)
 {
     void *p;
-    uint32_t cap;
+    uint32_t cap, pad;
 
     if (n <= h->cap)
         return 0;
     cap = h->cap ? h->cap : 4;
     while (cap < n)
         cap *= 2;
-    if (posix_memalign(&p, CACHE_LINE, (cap + HEAP_PAD) * sizeof(*h->v)))
+    pad = heap_pad(cap);
+    if (posix_memalign(&p, CACHE_LINE, (cap + pad) * sizeof(*h->v)))
         return -ENOMEM;
     if (h->n)
-        memcpy((struct hent *)p + HEAP_PAD, h->v, h->n * sizeof(*h->v));
+        memcpy((struct hent *)p + pad, h->v, h->n * sizeof(*h->v));
     if (h->v)
-        free(h->v - HEAP_PAD);
-    h->v = (struct hent *)p + HEAP_PAD;
+        free(h->v - heap_pad(h->cap));
+    h->v = (struct hent *)p + pad;
     h->cap = cap;
     return 0;
 }
@@ -306,7 +314,7 @@ static int heap_reserve(struct heap *h, uint32_t n)
 static void heap_free(struct heap *h)
 {
     if (h->v)
-        free(h->v - HEAP_PAD);
+        free(h->v - heap_pad(h->cap));
     h->v = NULL;
     h->n = h->cap = 0;
 }
