@@ -831,7 +831,8 @@ static void q_grow(struct queue *q)
     q->mask = 2 * span - 1;
 }
 
-/* Slots of the array of a queue of at most 'cap' packets. */
+/* Slots of the array of a queue of at most 'cap' packets: the smallest
+ * span that holds 'cap'. */
 static uint32_t ring_slots(uint32_t cap)
 {
     uint32_t n = SPAN_MIN;
@@ -1935,10 +1936,8 @@ static int rings_alloc(const struct link_q *lq, unsigned n_tclasses,
         if (i >= c->n_tclasses ||
             (lq && i < n_tclasses && lq->q[i].cap == c->queue[i].limit_pkts))
             continue;
-        if (posix_memalign((void **)&rings[i], CACHE_LINE,
-                           ring_slots(c->queue[i].limit_pkts) *
-                               sizeof(struct pkt_slot)))
-            rings[i] = NULL;
+        rings[i] = arr_grow(NULL, 0, ring_slots(c->queue[i].limit_pkts),
+                            sizeof(struct pkt_slot));
         if (!rings[i]) {
             while (i--)
                 free(rings[i]);
@@ -1959,9 +1958,8 @@ static void queue_resize(struct vsched *s, uint32_t li, struct queue *q,
     free(q->ring);
     q->ring = ring;
     q->cap = cap;
-    q_restart(q);
-    while (q->count > q->mask + 1)
-        q->mask = 2 * q->mask + 1;
+    q->head = 0;
+    q->mask = ring_slots(q->count) - 1;
 }
 
 /* Drops the newest packets of 'q' until its bytes fit its byte limit. */

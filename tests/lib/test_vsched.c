@@ -1917,10 +1917,22 @@ static void test_stats(void **state)
  * scheduler keeps aside from the histogram until the bucket changes) count
  * in the percentiles as soon as they happen; and delays are exact across a
  * 2^47 ns boundary of the clock (slots keep the enqueue time modulo 2^47). */
-static void test_stats_delay_runs(void **state)
+/* A 10 Gbit/s port with slice 1 (no guarantee, weight 1) and its link 1
+ * configured as 'lc'. */
+static struct vsched *one_link_sched(const struct vsched_link_conf *lc)
 {
     struct vsched_port_conf pc = port_conf(10000 * MBIT, 0);
     struct vsched_slice_conf sc = slice_conf(0, 0, 0, 1);
+    struct vsched *s = vsched_new(&pc);
+
+    assert_non_null(s);
+    assert_int_equal(vsched_slice_add(s, 1, &sc), 0);
+    assert_int_equal(vsched_link_add(s, 1, 1, lc), 0);
+    return s;
+}
+
+static void test_stats_delay_runs(void **state)
+{
     struct vsched_link_conf lc = link_conf(0, 0, 0, 1, 16);
     struct vsched_link_stats ls;
     struct tpkt p = {0};
@@ -1929,9 +1941,7 @@ static void test_stats_delay_runs(void **state)
     struct vsched *s;
 
     (void)state;
-    s = vsched_new(&pc);
-    assert_int_equal(vsched_slice_add(s, 1, &sc), 0);
-    assert_int_equal(vsched_link_add(s, 1, 1, &lc), 0);
+    s = one_link_sched(&lc);
     /* 60 packets that wait 1 ms, then 40 that wait 5 ms. */
     for (int i = 0; i < 100; i++) {
         assert_int_equal(vsched_enqueue(s, 1, 0, &p, 1000, t), 0);
@@ -1968,8 +1978,6 @@ static void test_stats_delay_runs(void **state)
 static void test_queue_growth(void **state)
 {
     static const uint32_t limits[] = {100, 16, 3, 1, 5, 64, 37};
-    struct vsched_port_conf pc = port_conf(10000 * MBIT, 0);
-    struct vsched_slice_conf sc = slice_conf(0, 0, 0, 1);
     struct vsched_link_conf lc = link_conf(0, 0, 0, 1, limits[0]);
     struct vsched_link_stats ls;
     struct tpkt p[256] = {0};
@@ -1979,9 +1987,7 @@ static void test_queue_growth(void **state)
     struct vsched *s;
 
     (void)state;
-    s = vsched_new(&pc);
-    assert_int_equal(vsched_slice_add(s, 1, &sc), 0);
-    assert_int_equal(vsched_link_add(s, 1, 1, &lc), 0);
+    s = one_link_sched(&lc);
     for (int step = 0; step < 4000; step++) {
         uint32_t in = (uint32_t)(rnd(&rng) % 9),
                  out_n = (uint32_t)(rnd(&rng) % 7);
