@@ -683,18 +683,29 @@ _Static_assert(sizeof(struct slice_heaps) == CACHE_LINE, "slice_heaps: a line");
 _Static_assert(offsetof(struct link_q, q[1].ring) <= CACHE_LINE,
                "link_q: class 0 and the counters in one line");
 
-/* ---- timers: a wheel of exact times, and heaps beyond it ---- */
+/* ---- timers: a two-level wheel of exact times, and heaps beyond it ---- */
 
 /* A link's or slice's timer: it waits for one of its buckets to come out of
- * debt. Timers due within the wheel's horizon are kept in a wheel of
- * TW_SIZE buckets of 2^TW_SHIFT ns (O(1) to set, move and cancel: most
- * timers are set a few ms ahead and moved or fired soon), the others in
- * the heaps 'tl' and 'ts'. Every key stays exact, so vsched_next_ns is. A
+ * debt. Timers are kept in a wheel of two levels of TW_SIZE buckets (O(1)
+ * to set, move and cancel: most timers are set a few ms ahead and moved or
+ * fired soon; a guarantee of 1 Mbit/s re-armed for a 9000-byte quantum
+ * waits 72 ms), and those beyond its horizon in the heaps 'tl' and 'ts'.
+ *
+ * Level 0 has buckets of 2^TW_SHIFT ns (8.192 us); level 1 buckets of
+ * 2^TW1_SHIFT level-0 buckets (16.8 ms), a span. With 'c' the span of the
+ * cursor (the level-0 bucket of the last run), a timer in span j is in
+ * level 0 if j <= c + 1 (less than 33.5 ms ahead), in level 1 if
+ * j <= c + TW_SIZE (68.7 s), and in a heap beyond. When the cursor enters
+ * a new span, the level-1 bucket of the span after it moves to level 0:
+ * every timer moves down at most once, and where a timer is follows from
+ * its key and the cursor. Every key stays exact, so vsched_next_ns is. A
  * timer is named by a tagged slot: slot << 1, | 1 for a slice. */
-#define TW_SHIFT 13   /* 8.192 us per bucket */
-#define TW_SIZE 4096u /* horizon: 33.5 ms */
+#define TW_SHIFT 13   /* 8.192 us per level-0 bucket */
+#define TW1_SHIFT 11  /* 2048 level-0 buckets (16.8 ms) per span */
+#define TW_SIZE 4096u /* buckets per level */
 #define TW_MASK (TW_SIZE - 1)
 #define TW_WORDS (TW_SIZE / 64)
+#define TW_FAR 2 /* tw_level: beyond the wheel */
 #define TIMER_LINK(li) ((li) << 1)
 #define TIMER_SLICE(si) ((si) << 1 | 1u)
 
@@ -703,12 +714,15 @@ struct tnode {
     uint32_t next, prev; /* in its bucket's list (tagged); NONE: end */
 };
 
-struct twheel {
-    uint64_t cur; /* bucket (time >> TW_SHIFT) of the last run: the wheel
-                     holds buckets cur .. cur + TW_SIZE - 1 */
+struct twlevel {
     uint32_t n;
     uint32_t head[TW_SIZE];  /* first timer of each bucket, NONE */
     uint64_t bits[TW_WORDS]; /* buckets that hold timers */
+};
+
+struct twheel {
+    uint64_t cur; /* level-0 bucket (time >> TW_SHIFT) of the last run */
+    struct twlevel lv[2];
 };
 
 /* Dense per-link arrays (one allocation, 'LD_N' sections of l_cap). */
@@ -856,50 +870,68 @@ static struct tnode *tnode_of(const struct vsched *s, uint32_t t)
     return t & 1 ? &s->tns[t >> 1] : &s->tnl[t >> 1];
 }
 
-static void tw_link(struct vsched *s, uint32_t t, uint64_t key)
+/* Where a timer at 'key' (not before the cursor) belongs: wheel level 0
+ * or 1, or TW_FAR; and its bucket there. */
+static int tw_level(const struct twheel *w, uint64_t key, uint32_t *b)
+{
+    uint64_t kb = key >> TW_SHIFT, j = kb >> TW1_SHIFT;
+    uint64_t c = w->cur >> TW1_SHIFT;
+
+    if (j <= c + 1) {
+        *b = (uint32_t)kb & TW_MASK;
+        return 0;
+    }
+    *b = (uint32_t)j & TW_MASK;
+    return j - c <= TW_SIZE ? 1 : TW_FAR;
+}
+
+/* Puts timer 't' at 'key' in bucket 'b' of level 'lv' of the wheel. */
+static void tw_link(struct vsched *s, uint32_t t, uint64_t key,
+                    struct twlevel *lv, uint32_t b)
 {
     struct tnode *x = tnode_of(s, t);
-    uint32_t b = (uint32_t)(key >> TW_SHIFT) & TW_MASK;
 
     x->key = key;
     x->prev = NONE;
-    x->next = s->tw.head[b];
+    x->next = lv->head[b];
     if (x->next != NONE)
         tnode_of(s, x->next)->prev = t;
     else
-        s->tw.bits[b / 64] |= 1ULL << (b % 64);
-    s->tw.head[b] = t;
-    s->tw.n++;
+        lv->bits[b / 64] |= 1ULL << (b % 64);
+    lv->head[b] = t;
+    lv->n++;
 }
 
 static void tw_unlink(struct vsched *s, uint32_t t)
 {
     struct tnode *x = tnode_of(s, t);
-    uint32_t b = (uint32_t)(x->key >> TW_SHIFT) & TW_MASK;
+    uint32_t b;
+    struct twlevel *lv = &s->tw.lv[tw_level(&s->tw, x->key, &b)];
 
     if (x->prev != NONE)
         tnode_of(s, x->prev)->next = x->next;
-    else if ((s->tw.head[b] = x->next) == NONE)
-        s->tw.bits[b / 64] &= ~(1ULL << (b % 64));
+    else if ((lv->head[b] = x->next) == NONE)
+        lv->bits[b / 64] &= ~(1ULL << (b % 64));
     if (x->next != NONE)
         tnode_of(s, x->next)->prev = x->prev;
     x->key = NO_TIMER;
-    s->tw.n--;
+    lv->n--;
 }
 
-/* Sets timer 't' to 'key', or cancels it (NO_TIMER). */
+/* Sets timer 't' to 'key' (after the cursor), or cancels it (NO_TIMER). */
 static void set_timer_move(struct vsched *s, uint32_t t, uint64_t key)
 {
     struct tnode *x = tnode_of(s, t);
-    uint32_t slot = t >> 1;
+    uint32_t slot = t >> 1, b;
     struct heap *far = t & 1 ? &s->ts : &s->tl;
     uint32_t *pos = t & 1 ? s->ts_pos : s->tl_pos;
+    int level = key != NO_TIMER ? tw_level(&s->tw, key, &b) : TW_FAR;
 
     if (x->key != NO_TIMER)
         tw_unlink(s, t);
-    if (key != NO_TIMER && (key >> TW_SHIFT) - s->tw.cur < TW_SIZE) {
+    if (level != TW_FAR) {
         heap_remove(far, pos, slot);
-        tw_link(s, t, key);
+        tw_link(s, t, key, &s->tw.lv[level], b);
     } else {
         heap_set(far, pos, slot, key != NO_TIMER, key,
                  t & 1 ? s->s_id[slot] : s->l[slot].id);
@@ -1012,15 +1044,16 @@ static void timer_fire(struct vsched *s, uint32_t t, uint64_t now)
     }
 }
 
-/* Fires the due timers of wheel bucket 'b'. Firing a link's timer may move
- * its slice's, maybe the next in the list: then the walk starts over. */
+/* Fires the due timers of level-0 bucket 'b'. Firing a link's timer may
+ * move its slice's, maybe the next in the list: then the walk starts over. */
 static void tw_run_bucket(struct vsched *s, uint32_t b, uint64_t now)
 {
-    uint32_t t = s->tw.head[b];
+    struct twlevel *lv = &s->tw.lv[0];
+    uint32_t t = lv->head[b];
 
     while (t != NONE) {
         struct tnode *x = tnode_of(s, t);
-        uint32_t next = x->next;
+        uint32_t next = x->next, nb;
 
         if (x->key <= now) {
             tw_unlink(s, t);
@@ -1028,12 +1061,94 @@ static void tw_run_bucket(struct vsched *s, uint32_t b, uint64_t now)
             if (next != NONE) {
                 const struct tnode *y = tnode_of(s, next);
 
-                if (y->key == NO_TIMER ||
-                    ((uint32_t)(y->key >> TW_SHIFT) & TW_MASK) != b)
-                    next = s->tw.head[b];
+                if (y->key == NO_TIMER || tw_level(&s->tw, y->key, &nb) ||
+                    nb != b)
+                    next = lv->head[b];
             }
         }
         t = next;
+    }
+}
+
+/* Fires the due timers of level-0 buckets 'from' .. 'end' (from the cursor
+ * on, within level 0's reach). */
+static void tw_run_level0(struct vsched *s, uint64_t from, uint64_t end,
+                          uint64_t now)
+{
+    const struct twlevel *lv = &s->tw.lv[0];
+
+    for (uint64_t a = from; lv->n && a <= end;) {
+        uint32_t p = (uint32_t)a & TW_MASK;
+        uint64_t bits = lv->bits[p / 64] >> (p % 64);
+
+        if (!bits) {
+            a += 64 - p % 64;
+            continue;
+        }
+        a += (uint64_t)__builtin_ctzll(bits);
+        if (a > end)
+            break;
+        tw_run_bucket(s, (uint32_t)a & TW_MASK, now);
+        a++;
+    }
+}
+
+/* The first bucket of 'lv' that holds timers from bucket 'from' on, around
+ * the level; NONE if it is empty. */
+static uint32_t tw_first(const struct twlevel *lv, uint32_t from)
+{
+    for (uint32_t k = 0; k <= TW_WORDS; k++) {
+        uint32_t w = (from / 64 + k) % TW_WORDS;
+        uint64_t bits = lv->bits[w];
+
+        if (k == 0)
+            bits &= ~0ULL << (from % 64);
+        if (bits)
+            return w * 64 + (uint32_t)__builtin_ctzll(bits);
+    }
+    return NONE;
+}
+
+/* Moves the cursor to level-0 bucket 'to' (level 0 holds nothing before
+ * it), and the timers of the spans that come within level 0's reach from
+ * level 1 to level 0 (none of them is before 'to'). */
+static void tw_advance(struct vsched *s, uint64_t to)
+{
+    struct twlevel *l0 = &s->tw.lv[0], *l1 = &s->tw.lv[1];
+    uint64_t j = (s->tw.cur >> TW1_SHIFT) + 2, last = (to >> TW1_SHIFT) + 1;
+
+    s->tw.cur = to;
+    for (; l1->n && j <= last; j++) {
+        uint32_t b = (uint32_t)j & TW_MASK, t = l1->head[b];
+
+        if (t == NONE)
+            continue;
+        l1->head[b] = NONE;
+        l1->bits[b / 64] &= ~(1ULL << (b % 64));
+        while (t != NONE) {
+            const struct tnode *x = tnode_of(s, t);
+            uint32_t next = x->next;
+
+            l1->n--;
+            tw_link(s, t, x->key, l0, (uint32_t)(x->key >> TW_SHIFT) & TW_MASK);
+            t = next;
+        }
+    }
+}
+
+/* Moves the timers of far heap 'h' that came within the wheel's reach. */
+static void tw_from_far(struct vsched *s, struct heap *h, uint32_t *pos,
+                        bool slices)
+{
+    uint32_t b;
+    int level;
+
+    while (h->n && (level = tw_level(&s->tw, h->v[0].key, &b)) != TW_FAR) {
+        struct hent e = h->v[0];
+
+        heap_remove(h, pos, e.idx);
+        tw_link(s, slices ? TIMER_SLICE(e.idx) : TIMER_LINK(e.idx), e.key,
+                &s->tw.lv[level], b);
     }
 }
 
@@ -1044,7 +1159,7 @@ static void tw_run_bucket(struct vsched *s, uint32_t b, uint64_t now)
  * before 'now'. */
 static void run_timers(struct vsched *s, uint64_t now)
 {
-    uint64_t nb = now >> TW_SHIFT, end;
+    uint64_t nb = now >> TW_SHIFT;
 
     while (s->tl.n && s->tl.v[0].key <= now) {
         uint32_t li = s->tl.v[0].idx;
@@ -1060,66 +1175,55 @@ static void run_timers(struct vsched *s, uint64_t now)
     }
     if (nb < s->tw.cur)
         return;
-    /* Buckets cur .. nb - 1 are due entirely, bucket nb in part; new timers
-     * are later than 'now', so they never land in a bucket still to scan. */
-    end = nb - s->tw.cur >= TW_SIZE ? s->tw.cur + TW_SIZE - 1 : nb;
-    for (uint64_t a = s->tw.cur; s->tw.n && a <= end;) {
-        uint32_t p = (uint32_t)a & TW_MASK;
-        uint64_t bits = s->tw.bits[p / 64] >> (p % 64);
+    /* New timers are later than 'now', so they never land in a bucket still
+     * to scan. Level 0 reaches to the end of the span after the cursor's:
+     * past it, every timer of level 0 was due, and the cursor moves on to
+     * the span before the first one of level 1 (or to 'nb'). */
+    for (;;) {
+        uint64_t c = s->tw.cur >> TW1_SHIFT, reach = ((c + 2) << TW1_SHIFT) - 1;
+        uint64_t to = reach + 1;
 
-        if (!bits) {
-            a += 64 - p % 64;
-            continue;
-        }
-        a += (uint64_t)__builtin_ctzll(bits);
-        if (a > end)
+        tw_run_level0(s, s->tw.cur, nb < reach ? nb : reach, now);
+        if (nb <= reach) {
+            tw_advance(s, nb);
             break;
-        tw_run_bucket(s, (uint32_t)a & TW_MASK, now);
-        a++;
-    }
-    s->tw.cur = nb;
-    /* Timers that came within the horizon move to the wheel. */
-    while (s->tl.n && (s->tl.v[0].key >> TW_SHIFT) - nb < TW_SIZE) {
-        struct hent e = s->tl.v[0];
+        }
+        if (s->tw.lv[1].n) {
+            uint32_t f = tw_first(&s->tw.lv[1], (uint32_t)(c + 2) & TW_MASK);
+            uint64_t j = c + 2 + ((f - (uint32_t)(c + 2)) & TW_MASK);
 
-        heap_remove(&s->tl, s->tl_pos, e.idx);
-        tw_link(s, TIMER_LINK(e.idx), e.key);
+            if ((j - 1) << TW1_SHIFT > to)
+                to = (j - 1) << TW1_SHIFT;
+        } else {
+            to = nb;
+        }
+        tw_advance(s, to < nb ? to : nb);
     }
-    while (s->ts.n && (s->ts.v[0].key >> TW_SHIFT) - nb < TW_SIZE) {
-        struct hent e = s->ts.v[0];
-
-        heap_remove(&s->ts, s->ts_pos, e.idx);
-        tw_link(s, TIMER_SLICE(e.idx), e.key);
-    }
+    tw_from_far(s, &s->tl, s->tl_pos, false);
+    tw_from_far(s, &s->ts, s->ts_pos, true);
 }
 
-/* The earliest timer, NO_TIMER if none. */
+/* The earliest timer, NO_TIMER if none: in the first bucket of the first
+ * level of the wheel that holds any, or at the top of a heap. */
 static uint64_t timers_min(const struct vsched *s)
 {
+    const struct twheel *w = &s->tw;
+    const struct twlevel *lv = &w->lv[0];
+    uint32_t b = NONE;
     uint64_t when = NO_TIMER;
 
-    if (s->tw.n) {
-        uint32_t p = (uint32_t)s->tw.cur & TW_MASK, b = NONE;
+    if (lv->n) {
+        b = tw_first(lv, (uint32_t)w->cur & TW_MASK);
+    } else if (w->lv[1].n) {
+        lv = &w->lv[1];
+        b = tw_first(lv, (uint32_t)((w->cur >> TW1_SHIFT) + 2) & TW_MASK);
+    }
+    for (uint32_t t = b == NONE ? NONE : lv->head[b]; t != NONE;) {
+        const struct tnode *x = tnode_of(s, t);
 
-        /* The first bucket from the cursor on, around the wheel. */
-        for (uint32_t k = 0; k <= TW_WORDS; k++) {
-            uint32_t w = (p / 64 + k) % TW_WORDS;
-            uint64_t bits = s->tw.bits[w];
-
-            if (k == 0)
-                bits &= ~0ULL << (p % 64);
-            if (bits) {
-                b = w * 64 + (uint32_t)__builtin_ctzll(bits);
-                break;
-            }
-        }
-        for (uint32_t t = b == NONE ? NONE : s->tw.head[b]; t != NONE;) {
-            const struct tnode *x = tnode_of(s, t);
-
-            if (x->key < when)
-                when = x->key;
-            t = x->next;
-        }
+        if (x->key < when)
+            when = x->key;
+        t = x->next;
     }
     if (s->tl.n && s->tl.v[0].key < when)
         when = s->tl.v[0].key;
@@ -1629,7 +1733,8 @@ struct vsched *vsched_new(const struct vsched_port_conf *port)
     s->port_depth_nbit = depth_nbit(s->conf.burst_bytes);
     s->l_free = NONE;
     s->s_free = NONE;
-    memset(s->tw.head, 0xff, sizeof(s->tw.head));
+    for (int i = 0; i < 2; i++)
+        memset(s->tw.lv[i].head, 0xff, sizeof(s->tw.lv[i].head));
     return s;
 }
 

@@ -51,17 +51,18 @@
  * quantum_bytes 0; a quantum coarsens the order, see vsched_port_conf).
  *
  * Cost: O(log n) per packet in the number of slices and links (4-ary heaps
- * of eligible children, a timer wheel with a heap beyond its horizon; no
- * scan over children), no allocation after configuration; memory is what
- * the queue limits ask for (rounded up to powers of two) plus about 2 KB
- * per link (hot and cold state kept apart), and a queue keeps in use only
- * about the cache lines its packets are in. Measured per packet (enqueue +
- * dequeue, bench/vsched_cost.c, 2026-11-23, all links backlogged 8 deep,
- * CPU time): in exact mode about 52 ns with 1 slice of 4 links and 150-170
- * ns with 1000 slices of 4 (ratio ~2.3-3); with a 9000-byte quantum
- * (quantum_bytes), which pays the heaps and timers per visit rather than
- * per packet, about 32 and 54-66 ns (ratio ~1.9; more at 1000 slices when
- * neighbours load the caches, or with every queue at its limit;
+ * of eligible children, a two-level timer wheel reaching 68.7 s ahead with
+ * a heap beyond it; no scan over children), no allocation after
+ * configuration; memory is what the queue limits ask for (rounded up to
+ * powers of two) plus about 2 KB per link (hot and cold state kept apart),
+ * and a queue keeps in use only about the cache lines its packets are in.
+ * Measured per packet (enqueue + dequeue, bench/vsched_cost.c, 2026-11-23,
+ * all links backlogged 8 deep, CPU time): in exact mode about 52 ns with 1
+ * slice of 4 links and 150-170 ns with 1000 slices of 4 (ratio ~2.3-3);
+ * with a 9000-byte quantum (quantum_bytes), which pays the heaps and timers
+ * per visit rather than per packet, about 32 and 54-66 ns (ratio ~1.9; more
+ * at 1000 slices when neighbours load the caches, or with every queue at
+ * its limit;
  * docs/scheduler.md, "Cost"). */
 
 #ifndef VN_VSCHED_H

@@ -1025,6 +1025,153 @@ static void test_ceiling_exact(void **state)
     vsched_free(s);
 }
 
+/* ---- the timer wheel's levels ---- */
+
+/* Waits of the links in test_timer_levels, ns: each side of the end of the
+ * wheel's level 0 (33.5 ms ahead, less near the end of a span), level 1
+ * (68.7 s) and beyond, and a few between. */
+static const uint64_t level_waits[] = {
+    1 * MS,  20 * MS,  33 * MS,  34 * MS,  50 * MS,  67 * MS,   100 * MS,
+    1 * SEC, 10 * SEC, 60 * SEC, 68 * SEC, 69 * SEC, 100 * SEC, 1000 * SEC,
+};
+#define N_LEVEL_WAITS (sizeof(level_waits) / sizeof(level_waits[0]))
+
+/* Ceiling that makes a link that owes 1500 bytes wait about 'wait_ns'. */
+static uint64_t ceil_for(uint64_t wait_ns)
+{
+    return (uint64_t)(1500 * NBIT) / wait_ns;
+}
+
+/* When a bucket at 'rate_bps' that owes 'debt_nbit' at 't_ns' is out of
+ * debt (the wait rounds up to the next ns). */
+static uint64_t repaid_at(uint64_t t_ns, uint64_t debt_nbit, uint64_t rate_bps)
+{
+    return t_ns + (debt_nbit + rate_bps - 1) / rate_bps;
+}
+
+/* One link per wait in level_waits, on ceilings with a 1500-byte burst and
+ * three 1500-byte packets each: two go at 0, the third when its ceiling is
+ * out of debt. Writes those times to due[] (link ids are 1 + index). */
+static struct vsched *levels_sched(struct tpkt *p, uint64_t *due)
+{
+    struct vsched_port_conf pc = port_conf(10000 * MBIT, 1 << 20);
+    struct vsched_slice_conf sc = slice_conf(0, 0, 0, 1);
+    struct vsched *s = vsched_new(&pc);
+    void *out[2 * N_LEVEL_WAITS];
+
+    assert_non_null(s);
+    assert_int_equal(vsched_slice_add(s, 1, &sc), 0);
+    for (uint32_t i = 0; i < N_LEVEL_WAITS; i++) {
+        uint64_t c = ceil_for(level_waits[i]);
+        struct vsched_link_conf lc = link_conf(0, c, 1500, 1, 4);
+
+        assert_int_equal(vsched_link_add(s, 1, 1 + i, &lc), 0);
+        for (int k = 0; k < 3; k++)
+            assert_int_equal(
+                vsched_enqueue(s, 1 + i, 0, &p[3 * i + (uint32_t)k], 1500, 0),
+                0);
+        due[i] = repaid_at(0, 1500 * NBIT, c);
+    }
+    assert_int_equal(vsched_dequeue(s, 0, out, NULL, 2 * N_LEVEL_WAITS),
+                     2 * N_LEVEL_WAITS);
+    return s;
+}
+
+/* The links that send at 'now' are exactly those due by then; their due[]
+ * becomes UINT64_MAX. */
+static void expect_due(struct vsched *s, uint64_t now, uint64_t *due)
+{
+    uint32_t ids[N_LEVEL_WAITS + 1], n_due = 0;
+    void *out[N_LEVEL_WAITS + 1];
+    int got = vsched_dequeue(s, now, out, ids, N_LEVEL_WAITS + 1);
+
+    for (uint32_t i = 0; i < N_LEVEL_WAITS; i++) {
+        bool sent = false;
+
+        for (int k = 0; k < got; k++)
+            sent |= ids[k] == 1 + i;
+        if (due[i] != UINT64_MAX && due[i] <= now) {
+            if (!sent)
+                fail_msg("link %u due at %llu ns did not send at %llu", 1 + i,
+                         (unsigned long long)due[i], (unsigned long long)now);
+            due[i] = UINT64_MAX;
+            n_due++;
+        } else if (sent) {
+            fail_msg("link %u due at %llu ns sent at %llu", 1 + i,
+                     (unsigned long long)due[i], (unsigned long long)now);
+        }
+    }
+    assert_int_equal(got, n_due);
+}
+
+static uint64_t first_due(const uint64_t *due)
+{
+    uint64_t m = UINT64_MAX;
+
+    for (uint32_t i = 0; i < N_LEVEL_WAITS; i++)
+        m = due[i] < m ? due[i] : m;
+    return m;
+}
+
+/* Timers in the wheel's level 0, in its level 1 and beyond it, reached one
+ * by one, by jumps over several, and moved between levels by live changes:
+ * each fires at its exact time, never a ns early, and vsched_next_ns names
+ * it exactly. */
+static void test_timer_levels(void **state)
+{
+    struct tpkt p[3 * N_LEVEL_WAITS] = {0};
+    uint64_t due[N_LEVEL_WAITS], t;
+    struct vsched *s = levels_sched(p, due);
+
+    (void)state;
+    /* One by one: nothing a ns before, then exactly the one due. */
+    while ((t = first_due(due)) != UINT64_MAX) {
+        assert_int_equal(vsched_next_ns(s, t - 1), t);
+        expect_due(s, t - 1, due);
+        expect_due(s, t, due);
+    }
+    assert_int_equal(vsched_next_ns(s, 2000 * SEC), UINT64_MAX);
+    vsched_free(s);
+
+    /* By jumps over several, inside a span, across spans and levels. */
+    s = levels_sched(p, due);
+    const uint64_t jumps[] = {5 * MS,   40 * MS,    41 * MS,      99 * MS,
+                              35 * SEC, 68500 * MS, 69 * SEC + 1, 3000 * SEC};
+    for (unsigned j = 0; j < sizeof(jumps) / sizeof(jumps[0]); j++) {
+        expect_due(s, jumps[j], due);
+        assert_int_equal(vsched_next_ns(s, jumps[j]), first_due(due));
+    }
+    vsched_free(s);
+
+    /* Live changes move a waiting link's timer: from beyond the wheel to
+     * level 1, to level 0, and back beyond it. At 't' the link of the
+     * 1000 s wait owes 1500 bytes less what its ceiling gave back. */
+    s = levels_sched(p, due);
+    const uint32_t last = N_LEVEL_WAITS - 1;
+    const uint64_t moves[][2] = {
+        {1 * MS, 40 * SEC}, {2 * MS, 25 * MS}, {3 * MS, 500 * SEC}};
+    uint64_t debt = 1500 * NBIT, rate = ceil_for(level_waits[last]), at = 0;
+
+    for (unsigned m = 0; m < 3; m++) {
+        struct vsched_link_conf lc;
+
+        t = moves[m][0];
+        debt -= (t - at) * rate;
+        rate = ceil_for(moves[m][1]);
+        at = t;
+        lc = link_conf(0, rate, 1500, 1, 4);
+        expect_due(s, t, due);
+        assert_int_equal(vsched_link_update(s, 1 + last, &lc, t), 0);
+        due[last] = repaid_at(t, debt, rate);
+        assert_int_equal(vsched_next_ns(s, t), first_due(due));
+    }
+    while ((t = first_due(due)) != UINT64_MAX) {
+        expect_due(s, t - 1, due);
+        expect_due(s, t, due);
+    }
+    vsched_free(s);
+}
+
 /* Waits longer than the timer wheel's horizon (33.5 ms), and dequeues after
  * idle times longer than it: a 100 kbit/s ceiling (120 ms per 1500 bytes)
  * and an 8 Mbit/s one (1 ms per 1000 bytes) keep their exact times. */
@@ -2617,6 +2764,7 @@ int main(void)
         cmocka_unit_test(test_pacing_exact),
         cmocka_unit_test(test_ceiling_exact),
         cmocka_unit_test(test_long_waits),
+        cmocka_unit_test(test_timer_levels),
         cmocka_unit_test(test_stats),
         cmocka_unit_test(test_stats_delay_runs),
         cmocka_unit_test(test_quantum_rearm),
