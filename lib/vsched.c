@@ -1204,7 +1204,9 @@ static void run_timers(struct vsched *s, uint64_t now)
 }
 
 /* The earliest timer, NO_TIMER if none: in the first bucket of the first
- * level of the wheel that holds any, or at the top of a heap. */
+ * level of the wheel that holds any, or at the top of a heap. A level-1
+ * bucket holds a whole span (16.8 ms) of timers; its list is walked only
+ * when no timer is due before the span after the cursor's. */
 static uint64_t timers_min(const struct vsched *s)
 {
     const struct twheel *w = &s->tw;
