@@ -57,13 +57,12 @@
  * powers of two) plus about 2 KB per link (hot and cold state kept apart),
  * and a queue keeps in use only about the cache lines its packets are in.
  * Measured per packet (enqueue + dequeue, bench/vsched_cost.c, 2026-11-23,
- * all links backlogged 8 deep, CPU time): in exact mode about 52 ns with 1
- * slice of 4 links and 150-170 ns with 1000 slices of 4 (ratio ~2.3-3);
+ * all links backlogged 8 deep, CPU time): in exact mode about 51-55 ns with
+ * 1 slice of 4 links and 138-155 ns with 1000 slices of 4 (ratio ~2.7-3);
  * with a 9000-byte quantum (quantum_bytes), which pays the heaps and timers
- * per visit rather than per packet, about 32 and 54-66 ns (ratio ~1.9; more
- * at 1000 slices when neighbours load the caches, or with every queue at
- * its limit;
- * docs/scheduler.md, "Cost"). */
+ * per visit rather than per packet, about 32 and 48-57 ns (ratio 1.4-1.75;
+ * more at 1000 slices when neighbours load the caches, ~1.9 with every
+ * queue at its limit; docs/scheduler.md, "Cost"). */
 
 #ifndef VN_VSCHED_H
 #define VN_VSCHED_H
