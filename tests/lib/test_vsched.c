@@ -1172,7 +1172,7 @@ static void test_timer_levels(void **state)
     vsched_free(s);
 }
 
-/* Waits longer than the timer wheel's horizon (33.5 ms), and dequeues after
+/* Waits longer than the timer wheel's level 0 (33.5 ms), and dequeues after
  * idle times longer than it: a 100 kbit/s ceiling (120 ms per 1500 bytes)
  * and an 8 Mbit/s one (1 ms per 1000 bytes) keep their exact times. */
 static void test_long_waits(void **state)
