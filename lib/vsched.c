@@ -1053,7 +1053,7 @@ static void tw_run_bucket(struct vsched *s, uint32_t b, uint64_t now)
 
     while (t != NONE) {
         struct tnode *x = tnode_of(s, t);
-        uint32_t next = x->next, nb;
+        uint32_t next = x->next, yb;
 
         if (x->key <= now) {
             tw_unlink(s, t);
@@ -1061,8 +1061,8 @@ static void tw_run_bucket(struct vsched *s, uint32_t b, uint64_t now)
             if (next != NONE) {
                 const struct tnode *y = tnode_of(s, next);
 
-                if (y->key == NO_TIMER || tw_level(&s->tw, y->key, &nb) ||
-                    nb != b)
+                if (y->key == NO_TIMER || tw_level(&s->tw, y->key, &yb) ||
+                    yb != b)
                     next = lv->head[b];
             }
         }
@@ -1127,12 +1127,25 @@ static void tw_advance(struct vsched *s, uint64_t to)
         l1->bits[b / 64] &= ~(1ULL << (b % 64));
         while (t != NONE) {
             const struct tnode *x = tnode_of(s, t);
-            uint32_t next = x->next;
+            uint32_t next = x->next, b0;
 
             l1->n--;
-            tw_link(s, t, x->key, l0, (uint32_t)(x->key >> TW_SHIFT) & TW_MASK);
+            tw_level(&s->tw, x->key, &b0); /* level 0 now */
+            tw_link(s, t, x->key, l0, b0);
             t = next;
         }
+    }
+}
+
+/* Fires the due timers of far heap 'h' (of slices' timers if 'slices'). */
+static void far_fire_due(struct vsched *s, struct heap *h, uint32_t *pos,
+                         bool slices, uint64_t now)
+{
+    while (h->n && h->v[0].key <= now) {
+        uint32_t slot = h->v[0].idx;
+
+        heap_remove(h, pos, slot);
+        timer_fire(s, slices ? TIMER_SLICE(slot) : TIMER_LINK(slot), now);
     }
 }
 
@@ -1161,18 +1174,8 @@ static void run_timers(struct vsched *s, uint64_t now)
 {
     uint64_t nb = now >> TW_SHIFT;
 
-    while (s->tl.n && s->tl.v[0].key <= now) {
-        uint32_t li = s->tl.v[0].idx;
-
-        heap_remove(&s->tl, s->tl_pos, li);
-        timer_fire(s, TIMER_LINK(li), now);
-    }
-    while (s->ts.n && s->ts.v[0].key <= now) {
-        uint32_t si = s->ts.v[0].idx;
-
-        heap_remove(&s->ts, s->ts_pos, si);
-        timer_fire(s, TIMER_SLICE(si), now);
-    }
+    far_fire_due(s, &s->tl, s->tl_pos, false, now);
+    far_fire_due(s, &s->ts, s->ts_pos, true, now);
     if (nb < s->tw.cur)
         return;
     /* New timers are later than 'now', so they never land in a bucket still

@@ -1034,7 +1034,7 @@ static const uint64_t level_waits[] = {
     1 * MS,  20 * MS,  33 * MS,  34 * MS,  50 * MS,  67 * MS,   100 * MS,
     1 * SEC, 10 * SEC, 60 * SEC, 68 * SEC, 69 * SEC, 100 * SEC, 1000 * SEC,
 };
-#define N_LEVEL_WAITS (sizeof(level_waits) / sizeof(level_waits[0]))
+#define N_LEVEL_WAITS N_ELEMS(level_waits)
 
 /* Ceiling that makes a link that owes 1500 bytes wait about 'wait_ns'. */
 static uint64_t ceil_for(uint64_t wait_ns)
@@ -1137,7 +1137,7 @@ static void test_timer_levels(void **state)
     s = levels_sched(p, due);
     const uint64_t jumps[] = {5 * MS,   40 * MS,    41 * MS,      99 * MS,
                               35 * SEC, 68500 * MS, 69 * SEC + 1, 3000 * SEC};
-    for (unsigned j = 0; j < sizeof(jumps) / sizeof(jumps[0]); j++) {
+    for (unsigned j = 0; j < N_ELEMS(jumps); j++) {
         expect_due(s, jumps[j], due);
         assert_int_equal(vsched_next_ns(s, jumps[j]), first_due(due));
     }
@@ -2142,8 +2142,7 @@ static void test_queue_growth(void **state)
         int got;
 
         if (step % 500 == 240) { /* a live change, the queue long */
-            limit =
-                limits[(step / 500 + 1) % (sizeof(limits) / sizeof(*limits))];
+            limit = limits[(step / 500 + 1) % N_ELEMS(limits)];
             lc.queue[0].limit_pkts = limit;
             assert_int_equal(vsched_link_update(s, 1, &lc, t), 0);
             if (n > limit)
